@@ -1,0 +1,37 @@
+"""Test-session settings for the whole repository (unit tests, nbval, browser tests).
+
+Prints the wall time of every test file at the end, so a long run shows which notebook or
+test module took the time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import matplotlib
+import pytest
+
+_FILE_SECONDS: dict[str, float] = defaultdict(float)
+
+
+def pytest_configure(config):
+    """Draw unit-test figures off screen (nbval kernels are separate processes)."""
+    matplotlib.use("Agg")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Add up wall time per test file."""
+    start = time.perf_counter()
+    yield
+    _FILE_SECONDS[item.location[0]] += time.perf_counter() - start
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print wall time per test file, slowest first."""
+    if not _FILE_SECONDS:
+        return
+    terminalreporter.section("wall time per file")
+    for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{seconds:8.1f} s  {path}")

@@ -1,0 +1,298 @@
+"""Sampling diagnostics that fail loudly.
+
+A warning printed by the sampler is easy to miss in a long notebook; an exception is not.
+:func:`check_sampling` collects the usual convergence checks for chosen variables and raises
+:class:`SamplingError` when any threshold fails, so a sampler regression breaks the build
+instead of silently changing a lesson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+
+class SamplingError(RuntimeError):
+    """The posterior sample does not meet the convergence thresholds."""
+
+
+@dataclass(frozen=True)
+class SamplingReport:
+    """Summary of the convergence checks of one fit.
+
+    Attributes
+    ----------
+    divergences : int
+        Number of divergent transitions after tuning, over all chains.
+    max_r_hat : float
+        Largest rank-normalised split r_hat among the checked variables.
+    min_ess_bulk : float
+        Smallest bulk effective sample size among the checked variables.
+    min_ess_tail : float
+        Smallest tail effective sample size among the checked variables.
+    worst : dict of str to str
+        For each statistic, the variable element where it is worst (e.g. ``"mu[PRO]"``).
+    problems : tuple of str
+        Human-readable description of every failed threshold (empty when all pass).
+    """
+
+    divergences: int
+    max_r_hat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    worst: dict[str, str]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every threshold passed."""
+        return not self.problems
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the report as a one-column table for display in a notebook."""
+        return pd.DataFrame(
+            {
+                "value": [
+                    self.divergences,
+                    round(self.max_r_hat, 3),
+                    int(self.min_ess_bulk),
+                    int(self.min_ess_tail),
+                ],
+                "worst": ["", self.worst["r_hat"], self.worst["ess_bulk"], self.worst["ess_tail"]],
+            },
+            index=["divergences", "max r_hat", "min ESS bulk", "min ESS tail"],
+        )
+
+    def __str__(self) -> str:
+        status = "OK" if self.ok else "FAILED: " + "; ".join(self.problems)
+        return (
+            f"divergences={self.divergences}, max r_hat={self.max_r_hat:.3f} "
+            f"({self.worst['r_hat']}), min ESS bulk={self.min_ess_bulk:.0f} "
+            f"({self.worst['ess_bulk']}), min ESS tail={self.min_ess_tail:.0f} "
+            f"({self.worst['ess_tail']}) -> {status}"
+        )
+
+
+def count_divergences(idata: az.InferenceData) -> int:
+    """Count divergent transitions (after tuning) over all chains.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Result of ``pm.sample``; it must have a ``sample_stats`` group.
+
+    Returns
+    -------
+    int
+        Number of divergent draws.
+    """
+    if "sample_stats" not in idata.groups() or "diverging" not in idata.sample_stats:
+        raise ValueError(
+            "idata has no sample_stats.diverging: pass the InferenceData returned by "
+            "pm.sample (NUTS), not a prior or posterior-predictive sample."
+        )
+    return int(idata.sample_stats["diverging"].sum())
+
+
+def _summary(idata: az.InferenceData, var_names: Sequence[str] | None) -> pd.DataFrame:
+    if "posterior" not in idata.groups():
+        raise ValueError("idata has no posterior group: pass the result of pm.sample.")
+    if var_names is not None:
+        missing = [v for v in var_names if v not in idata.posterior]
+        if missing:
+            raise ValueError(
+                f"variables {missing} are not in the posterior; available: "
+                f"{list(idata.posterior.data_vars)}."
+            )
+    return az.summary(idata, var_names=var_names, kind="diagnostics")
+
+
+def check_sampling(
+    idata: az.InferenceData,
+    var_names: Sequence[str] | None = None,
+    *,
+    max_divergences: int = 0,
+    max_r_hat: float = 1.01,
+    min_ess_bulk: float = 400,
+    min_ess_tail: float | None = None,
+    raise_on_failure: bool = True,
+) -> SamplingReport:
+    """Check divergences, r_hat and effective sample sizes of a fit.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Result of ``pm.sample``.
+    var_names : sequence of str, optional
+        Variables whose r_hat and ESS are checked (default: every posterior variable).
+        Divergences always concern the whole model.
+    max_divergences : int, default 0
+        Largest acceptable number of divergent transitions.
+    max_r_hat : float, default 1.01
+        Largest acceptable rank-normalised split r_hat.
+    min_ess_bulk : float, default 400
+        Smallest acceptable bulk effective sample size.
+    min_ess_tail : float, optional
+        Smallest acceptable tail ESS; not checked when ``None``.
+    raise_on_failure : bool, default True
+        Raise :class:`SamplingError` when a threshold fails. Set it to ``False`` to inspect
+        a fit that is *meant* to misbehave and assert on ``report.ok`` yourself.
+
+    Returns
+    -------
+    SamplingReport
+        The measured values and the list of failed thresholds.
+
+    Raises
+    ------
+    SamplingError
+        When ``raise_on_failure`` and a threshold fails; the message names the statistic,
+        the worst variable and the usual fixes.
+
+    Examples
+    --------
+    >>> idata = az.load_arviz_data("centered_eight")  # doctest: +SKIP
+    >>> check_sampling(idata, ["mu"], raise_on_failure=False).ok  # doctest: +SKIP
+    False
+    """
+    summary = _summary(idata, var_names)
+    divergences = count_divergences(idata)
+    r_hat, ess_bulk, ess_tail = summary["r_hat"], summary["ess_bulk"], summary["ess_tail"]
+    if r_hat.isna().all():
+        raise ValueError("r_hat is undefined: sample at least 2 chains with pm.sample(chains=...).")
+    worst = {
+        "r_hat": str(r_hat.idxmax()),
+        "ess_bulk": str(ess_bulk.idxmin()),
+        "ess_tail": str(ess_tail.idxmin()),
+    }
+    problems = []
+    if divergences > max_divergences:
+        problems.append(
+            f"{divergences} divergent transitions (allowed {max_divergences}): raise "
+            "target_accept or reparameterise (e.g. non-centered)"
+        )
+    if r_hat.max() > max_r_hat:
+        problems.append(
+            f"r_hat {r_hat.max():.3f} > {max_r_hat} for {worst['r_hat']}: chains disagree; "
+            "sample longer or fix the model"
+        )
+    if ess_bulk.min() < min_ess_bulk:
+        problems.append(
+            f"bulk ESS {ess_bulk.min():.0f} < {min_ess_bulk} for {worst['ess_bulk']}: draw "
+            "more samples or reparameterise"
+        )
+    if min_ess_tail is not None and ess_tail.min() < min_ess_tail:
+        problems.append(
+            f"tail ESS {ess_tail.min():.0f} < {min_ess_tail} for {worst['ess_tail']}: draw "
+            "more samples"
+        )
+    report = SamplingReport(
+        divergences=divergences,
+        max_r_hat=float(np.max(r_hat)),
+        min_ess_bulk=float(np.min(ess_bulk)),
+        min_ess_tail=float(np.min(ess_tail)),
+        worst=worst,
+        problems=tuple(problems),
+    )
+    if raise_on_failure and not report.ok:
+        raise SamplingError("sampling check failed: " + "; ".join(problems))
+    return report
+
+
+def compare_to_reference(
+    idata: az.InferenceData,
+    reference: pd.DataFrame,
+    *,
+    max_z: float | None = 4.0,
+) -> pd.DataFrame:
+    """Compare posterior means with reference values, in units of Monte Carlo error.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Result of ``pm.sample``.
+    reference : pandas.DataFrame
+        Indexed like ``az.summary`` (``theta[0]``, ``mu`` ...) with a ``mean`` column, e.g.
+        from :func:`course_utils.exact.hierarchical_beta_binomial`. Rows missing from the
+        posterior are ignored (e.g. predictive quantities).
+    max_z : float or None, default 4.0
+        Raise :class:`SamplingError` when any ``|z|`` exceeds it (``None``: never raise).
+        With a correct sampler ``z`` is roughly standard normal, so ``|z| > 4`` for even one
+        of a dozen quantities happens by chance less than once in a thousand fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mcmc_mean``, ``reference_mean``, ``difference``, ``mcse`` and
+        ``z = difference / mcse``, one row per shared quantity.
+    """
+    summary = az.summary(idata, fmt="wide", round_to="none")
+    shared = [name for name in reference.index if name in summary.index]
+    if not shared:
+        raise ValueError(
+            f"no quantity of the reference {list(reference.index)} is in the posterior "
+            f"{list(summary.index)}: check the variable names and coords."
+        )
+    table = pd.DataFrame(
+        {
+            "mcmc_mean": summary.loc[shared, "mean"],
+            "reference_mean": reference.loc[shared, "mean"].astype(float),
+        }
+    )
+    table["difference"] = table["mcmc_mean"] - table["reference_mean"]
+    table["mcse"] = summary.loc[shared, "mcse_mean"]
+    table["z"] = table["difference"] / table["mcse"]
+    if max_z is not None and (table["z"].abs() > max_z).any():
+        bad = table.index[table["z"].abs() > max_z].tolist()
+        raise SamplingError(
+            f"posterior means of {bad} differ from the reference by more than {max_z} Monte "
+            "Carlo standard errors: the sampler (or the reference) is wrong for this model."
+        )
+    return table
+
+
+def compare_runs(
+    idata_a: az.InferenceData,
+    idata_b: az.InferenceData,
+    var_names: Sequence[str] | None = None,
+    *,
+    max_z: float | None = 4.0,
+) -> pd.DataFrame:
+    """Compare the posterior means of two independent fits of the same model.
+
+    Where no exact answer exists, two runs with different seeds must agree within their
+    combined Monte Carlo error ``sqrt(mcse_a**2 + mcse_b**2)``.
+
+    Parameters
+    ----------
+    idata_a, idata_b : arviz.InferenceData
+        Two fits of the same model with different random seeds.
+    var_names : sequence of str, optional
+        Variables to compare (default: all).
+    max_z : float or None, default 4.0
+        Raise :class:`SamplingError` when any ``|z|`` exceeds it (``None``: never raise).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mean_a``, ``mean_b``, ``difference``, ``mcse`` (combined) and ``z``.
+    """
+    a = az.summary(idata_a, var_names=var_names, fmt="wide", round_to="none")
+    b = az.summary(idata_b, var_names=var_names, fmt="wide", round_to="none")
+    if not a.index.equals(b.index):
+        raise ValueError("the two fits have different variables: fit the same model twice.")
+    table = pd.DataFrame({"mean_a": a["mean"], "mean_b": b["mean"]})
+    table["difference"] = table["mean_a"] - table["mean_b"]
+    table["mcse"] = np.hypot(a["mcse_mean"], b["mcse_mean"])
+    table["z"] = table["difference"] / table["mcse"]
+    if max_z is not None and (table["z"].abs() > max_z).any():
+        bad = table.index[table["z"].abs() > max_z].tolist()
+        raise SamplingError(
+            f"two independent runs disagree on {bad} by more than {max_z} Monte Carlo "
+            "standard errors: sample longer or check convergence."
+        )
+    return table

@@ -1,0 +1,153 @@
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_utils.diagnostics import (
+    SamplingError,
+    check_sampling,
+    compare_runs,
+    compare_to_reference,
+    count_divergences,
+)
+
+CHAINS, DRAWS = 4, 1000
+
+
+def _idata(seed=0, *, shift=0.0, rho=0.0, divergent=0, mean=0.0):
+    """Fake posterior: AR(1) chains (rho sets the autocorrelation), chain 0 shifted."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((CHAINS, DRAWS))
+    x[:, 0] = rng.normal(size=CHAINS)
+    for t in range(1, DRAWS):
+        x[:, t] = rho * x[:, t - 1] + np.sqrt(1 - rho**2) * rng.normal(size=CHAINS)
+    x = x + mean
+    x[0] += shift
+    diverging = np.zeros((CHAINS, DRAWS), dtype=bool)
+    diverging.flat[:divergent] = True
+    return az.from_dict(
+        posterior={"mu": x, "theta": rng.normal(size=(CHAINS, DRAWS, 2)) + mean},
+        sample_stats={"diverging": diverging},
+        coords={"group": ["a", "b"]},
+        dims={"theta": ["group"]},
+    )
+
+
+def test_healthy_fit_passes_and_reports_values():
+    report = check_sampling(_idata())
+    assert report.ok and report.problems == ()
+    assert report.divergences == 0
+    assert report.max_r_hat <= 1.01
+    assert report.min_ess_bulk >= 400
+    assert report.worst["ess_bulk"] in {"mu", "theta[a]", "theta[b]"}
+    assert "OK" in str(report)
+    table = report.to_frame()
+    assert list(table.index) == ["divergences", "max r_hat", "min ESS bulk", "min ESS tail"]
+
+
+def test_divergences_fail():
+    with pytest.raises(SamplingError, match="3 divergent transitions.*target_accept"):
+        check_sampling(_idata(divergent=3))
+
+
+def test_divergence_threshold_is_adjustable():
+    assert check_sampling(_idata(divergent=3), max_divergences=3).ok
+
+
+def test_disagreeing_chains_fail_on_r_hat():
+    with pytest.raises(SamplingError, match=r"r_hat .* > 1.01 for mu"):
+        check_sampling(_idata(shift=1.0))
+
+
+def test_autocorrelated_chains_fail_on_ess():
+    with pytest.raises(SamplingError, match="bulk ESS .* < 400 for mu"):
+        check_sampling(_idata(rho=0.97))
+
+
+def test_tail_ess_checked_only_when_asked():
+    idata = _idata(rho=0.9)
+    assert check_sampling(idata, min_ess_bulk=100).ok
+    with pytest.raises(SamplingError, match="tail ESS"):
+        check_sampling(idata, min_ess_bulk=100, min_ess_tail=4000)
+
+
+def test_var_names_restrict_the_check():
+    idata = _idata(rho=0.97)
+    assert check_sampling(idata, var_names=["theta"]).ok
+
+
+def test_report_without_raising_for_a_fit_meant_to_fail():
+    report = check_sampling(_idata(shift=1.0, divergent=5), raise_on_failure=False)
+    assert not report.ok
+    # a shifted chain also inflates the between-chain variance, hence a low bulk ESS
+    symptoms = ["divergent transitions", "r_hat", "bulk ESS"]
+    assert all(s in p for s, p in zip(symptoms, report.problems, strict=True))
+    assert "FAILED" in str(report)
+
+
+def test_unknown_variable_is_named():
+    with pytest.raises(ValueError, match=r"variables \['sigma'\] are not in the posterior"):
+        check_sampling(_idata(), var_names=["sigma"])
+
+
+def test_idata_without_sample_stats_is_rejected():
+    idata = az.from_dict(posterior={"mu": np.zeros((2, 10))})
+    with pytest.raises(ValueError, match="no sample_stats.diverging"):
+        count_divergences(idata)
+
+
+def test_single_chain_cannot_give_r_hat():
+    idata = az.from_dict(
+        posterior={"mu": np.random.default_rng(0).normal(size=(1, 500))},
+        sample_stats={"diverging": np.zeros((1, 500), dtype=bool)},
+    )
+    with pytest.raises(ValueError, match="at least 2 chains"):
+        check_sampling(idata)
+
+
+# --- comparisons with references and between runs ----------------------------------------------
+
+
+def test_compare_to_reference_agrees_with_the_truth():
+    reference = pd.DataFrame({"mean": [0.0, 0.0, 0.0]}, index=["mu", "theta[a]", "theta[b]"])
+    table = compare_to_reference(_idata(), reference)
+    assert list(table.columns) == ["mcmc_mean", "reference_mean", "difference", "mcse", "z"]
+    assert (table["z"].abs() < 4).all()
+    np.testing.assert_allclose(table["z"], table["difference"] / table["mcse"])
+
+
+def test_compare_to_reference_detects_a_wrong_reference():
+    reference = pd.DataFrame({"mean": [0.2]}, index=["mu"])  # about 12 MCSE away
+    with pytest.raises(SamplingError, match=r"\['mu'\] differ from the reference"):
+        compare_to_reference(_idata(), reference)
+    table = compare_to_reference(_idata(), reference, max_z=None)
+    assert table.loc["mu", "z"] < -4
+
+
+def test_compare_to_reference_ignores_rows_not_in_the_posterior():
+    reference = pd.DataFrame({"mean": [0.0, 0.5]}, index=["mu", "theta_new"])
+    assert list(compare_to_reference(_idata(), reference).index) == ["mu"]
+
+
+def test_compare_to_reference_needs_shared_names():
+    reference = pd.DataFrame({"mean": [0.0]}, index=["theta[0]"])
+    with pytest.raises(ValueError, match="check the variable names and coords"):
+        compare_to_reference(_idata(), reference)
+
+
+def test_independent_runs_agree():
+    table = compare_runs(_idata(1), _idata(2))
+    assert (table["z"].abs() < 4).all()
+    assert (table["mcse"] > 0).all()
+
+
+def test_runs_of_different_posteriors_disagree():
+    with pytest.raises(SamplingError, match="two independent runs disagree"):
+        compare_runs(_idata(1), _idata(2, mean=0.5))
+
+
+def test_runs_must_have_the_same_variables():
+    other = _idata(2)
+    other.posterior = other.posterior.drop_vars("theta")
+    with pytest.raises(ValueError, match="different variables"):
+        compare_runs(_idata(1), other)
