@@ -35,3 +35,10 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("wall time per file")
     for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1]):
         terminalreporter.write_line(f"{seconds:8.1f} s  {path}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark nbval's notebook cells ``notebooks`` so ``-m notebooks`` selects them."""
+    for item in items:
+        if item.nodeid.split("::")[0].endswith(".ipynb"):
+            item.add_marker(pytest.mark.notebooks)

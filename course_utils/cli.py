@@ -1,0 +1,95 @@
+"""The ``course`` command line: the jobs of the course, one subcommand each.
+
+Examples
+--------
+``course fetch``            download and verify the external datasets
+``course fetch --verify``   only check files already present (no network)
+``course run``              execute every notebook in place, with progress
+``course run 03 05``        execute some notebooks
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from course_utils import data, notebooks
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    registry = data.read_registry()
+    for i, name in enumerate(registry, start=1):
+        entry = registry[name]
+        if args.verify:
+            path = data.verify_file(_expected_location(name), entry)
+        else:
+            path = data.fetch_file(name, registry=registry)
+        print(f"[{i}/{len(registry)}] {name}: sha256 OK ({path})")
+    return 0
+
+
+def _expected_location(name: str) -> Path:
+    local = os.environ.get(data.DATA_DIR_ENV)
+    return Path(local) / name if local else data.cache_dir() / name
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    sources = notebooks.select_sources(args.notebooks)
+    start = time.perf_counter()
+    timings = notebooks.execute_all(sources)
+    print(f"executed {len(timings)} notebook(s) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``course`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser with one subcommand per job.
+    """
+    parser = argparse.ArgumentParser(
+        prog="course", description="Jobs of the Bayesian hierarchical models course."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fetch = sub.add_parser("fetch", help="download and verify the external datasets")
+    fetch.add_argument(
+        "--verify", action="store_true", help="only verify files already present (no download)"
+    )
+    fetch.set_defaults(func=_cmd_fetch)
+
+    run = sub.add_parser("run", help="execute notebooks in place (all by default)")
+    run.add_argument("notebooks", nargs="*", help="numbers or names, e.g. 01 or 03_water_quality")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``course`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 when a dataset or an argument is wrong.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:
+        print(f"course {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
