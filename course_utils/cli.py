@@ -6,6 +6,7 @@ Examples
 ``course fetch --verify``   only check files already present (no network)
 ``course run``              execute every notebook in place, with progress
 ``course run 03 05``        execute some notebooks
+``course bench``            benchmark notebooks and models (``--quick``, ``--backends``)
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from course_utils import bench  # imported lazily: it is not needed by the other jobs
+
+    sources = notebooks.select_sources(args.notebooks)
+    quick = args.quick
+    compare_radon = not quick and bench.RADON_NOTEBOOK in [s.stem for s in sources]
+    tables = bench.run_benchmark(
+        sources,
+        Path(args.out),
+        cold=not quick,
+        backends=() if quick else args.backends,
+        reparameterisation=bench.RADON_FITS if compare_radon else None,
+    )
+    for name, table in tables.items():
+        print(f"\n## {name}\n{bench.to_markdown(table)}")
+    print(f"\ntables written to {args.out}/ (CSV per table and benchmark.md)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``course`` command.
 
@@ -67,6 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute notebooks in place (all by default)")
     run.add_argument("notebooks", nargs="*", help="numbers or names, e.g. 01 or 03_water_quality")
     run.set_defaults(func=_cmd_run)
+
+    bench = sub.add_parser(
+        "bench", help="measure notebook run times and sampling efficiency (prints tables)"
+    )
+    bench.add_argument("notebooks", nargs="*", help="numbers or names (default: all)")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="warm cache only, no backend or reparameterisation comparison (checks it works)",
+    )
+    bench.add_argument(
+        "--backends",
+        nargs="+",
+        default=(),
+        metavar="NAME",
+        help="also re-sample every model with these NUTS backends, e.g. nutpie numpyro",
+    )
+    bench.add_argument("--out", default="build/bench", help="output folder (default build/bench)")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

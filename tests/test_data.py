@@ -160,15 +160,19 @@ def test_load_spacex_matches_the_course_table():
 
 def _chem():
     return pd.DataFrame(
-        {"ID": ["A", "A"], "aa": ["ALA", "GLY"], "theo": [1.0, 2.0], "exp": [0.5, 1.0],
-         "cat": ["Special", "Special"]}
+        {
+            "ID": ["A", "A"],
+            "aa": ["ALA", "GLY"],
+            "theo": [1.0, 2.0],
+            "exp": [0.5, 1.0],
+            "cat": ["Special", "Special"],
+        }
     )
 
 
 def _radon():
     return pd.DataFrame(
-        {"floor": [0, 1], "county": ["B", "A"], "log_radon": [1.0, 0.5],
-         "log_uranium": [-0.7, 0.3]}
+        {"floor": [0, 1], "county": ["B", "A"], "log_radon": [1.0, 0.5], "log_uranium": [-0.7, 0.3]}
     )
 
 
@@ -201,7 +205,9 @@ def test_missing_or_renamed_column(validate, make, column):
 def test_non_numeric_value(validate, make, column):
     df = make().astype({column: object})
     df.loc[1, column] = "n/a?"
-    with pytest.raises(ValueError, match=rf"column '{column}' has non-numeric values at rows \[1\]"):
+    with pytest.raises(
+        ValueError, match=rf"column '{column}' has non-numeric values at rows \[1\]"
+    ):
         validate(df)
 
 

@@ -59,8 +59,13 @@ def test_forest_comparison_rejects_missing_variables():
 def test_shrinkage_plot_draws_arrows_from_unpooled_to_hierarchical():
     fig, ax = plt.subplots()
     out = plots.plot_shrinkage(
-        [1.0, 5.0, 3.0], [2.0, 4.0, 3.0], [1, 2, 20], pooled=3.0,
-        labels=["a", "b", "c"], annotate=["a"], ax=ax,
+        [1.0, 5.0, 3.0],
+        [2.0, 4.0, 3.0],
+        [1, 2, 20],
+        pooled=3.0,
+        labels=["a", "b", "c"],
+        annotate=["a"],
+        ax=ax,
     )
     assert out is ax and ax.get_xscale() == "log"
     segments = ax.collections[0].get_segments()
@@ -78,10 +83,20 @@ def test_shrinkage_plot_draws_arrows_from_unpooled_to_hierarchical():
     [
         ({"unpooled": [1.0, 2.0], "hierarchical": [1.0], "group_size": [1, 2]}, "one entry"),
         ({"unpooled": [1.0], "hierarchical": [1.0], "group_size": [0]}, "positive"),
-        ({"unpooled": [1.0], "hierarchical": [1.0], "group_size": [1], "labels": ["a", "b"]},
-         "labels must name all 1"),
-        ({"unpooled": [1.0], "hierarchical": [1.0], "group_size": [1], "labels": ["a"],
-          "annotate": ["z"]}, r"cannot annotate \['z'\]"),
+        (
+            {"unpooled": [1.0], "hierarchical": [1.0], "group_size": [1], "labels": ["a", "b"]},
+            "labels must name all 1",
+        ),
+        (
+            {
+                "unpooled": [1.0],
+                "hierarchical": [1.0],
+                "group_size": [1],
+                "labels": ["a"],
+                "annotate": ["z"],
+            },
+            r"cannot annotate \['z'\]",
+        ),
     ],
 )
 def test_shrinkage_plot_rejects_bad_input(kwargs, message):
