@@ -265,7 +265,8 @@ def compare_runs(
     """Compare the posterior means of two independent fits of the same model.
 
     Where no exact answer exists, two runs with different seeds must agree within their
-    combined Monte Carlo error ``sqrt(mcse_a**2 + mcse_b**2)``.
+    combined Monte Carlo error ``sqrt(mcse_a**2 + mcse_b**2)``. Identical draws are refused:
+    they would agree trivially and prove nothing.
 
     Parameters
     ----------
@@ -285,6 +286,15 @@ def compare_runs(
     b = az.summary(idata_b, var_names=var_names, fmt="wide", round_to="none")
     if not a.index.equals(b.index):
         raise ValueError("the two fits have different variables: fit the same model twice.")
+    if all(
+        np.array_equal(idata_a.posterior[v].values, idata_b.posterior[v].values)
+        for v in (var_names or list(idata_a.posterior.data_vars))
+    ):
+        raise ValueError(
+            "the two fits have identical draws, so they are not independent: sample the "
+            "second one with another seed (pm.sample reuses a Generator's state when the same "
+            "rng is passed twice; use e.g. random_seed=RANDOM_SEED + 1)."
+        )
     table = pd.DataFrame({"mean_a": a["mean"], "mean_b": b["mean"]})
     table["difference"] = table["mean_a"] - table["mean_b"]
     table["mcse"] = np.hypot(a["mcse_mean"], b["mcse_mean"])

@@ -151,3 +151,8 @@ def test_runs_must_have_the_same_variables():
     other.posterior = other.posterior.drop_vars("theta")
     with pytest.raises(ValueError, match="different variables"):
         compare_runs(_idata(1), other)
+
+
+def test_identical_runs_are_not_independent():
+    with pytest.raises(ValueError, match="identical draws, so they are not independent"):
+        compare_runs(_idata(1), _idata(1))
