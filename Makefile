@@ -21,7 +21,7 @@ unexport MPLBACKEND
 course: env
 	course fetch
 	course run
-	course slides
+	course slides --execute
 	course student
 	@echo "Done. Notebooks: notebooks/*.ipynb  Slides: build/slides/  Student editions: build/student/"
 

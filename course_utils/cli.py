@@ -7,6 +7,10 @@ Examples
 ``course run``              execute every notebook in place, with progress
 ``course run 03 05``        execute some notebooks
 ``course bench``            benchmark notebooks and models (``--quick``, ``--backends``)
+``course slides``           render every deck to build/slides/ (HTML + PDF handouts)
+``course slides 00 --no-pdf``  one deck, HTML only (no browser needed)
+``course slides --execute 00``  re-execute a deck of slides/ first, then render it
+``course student``          write the student editions to build/student/
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from course_utils import data, notebooks
+from course_utils import data, notebooks, slides, student
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -65,6 +69,31 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_slides(args: argparse.Namespace) -> int:
+    decks = slides.select_decks(args.decks)
+    try:
+        if not args.no_pdf:
+            slides.find_chromium()  # fail before the slow steps, not after them
+        if args.execute:
+            sources = [d.notebook.with_suffix(".py") for d in decks if d.kind == "deck"]
+            notebooks.execute_all(sources)
+        start = time.perf_counter()
+        rendered = slides.render_decks(decks, Path(args.out), pdf=not args.no_pdf)
+    except RuntimeError as err:
+        print(f"course slides: error: {err}", file=sys.stderr)
+        return 1
+    index = Path(args.out) / "index.html"
+    print(f"rendered {len(rendered)} deck(s) in {time.perf_counter() - start:.1f} s -> {index}")
+    return 0
+
+
+def _cmd_student(args: argparse.Namespace) -> int:
+    sources = notebooks.select_sources(args.notebooks)
+    written = student.write_student_editions(sources, Path(args.out))
+    print(f"wrote {len(written)} student edition(s) to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``course`` command.
 
@@ -106,6 +135,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--out", default="build/bench", help="output folder (default build/bench)")
     bench.set_defaults(func=_cmd_bench)
+
+    deck = sub.add_parser(
+        "slides", help="render the slide decks to offline reveal.js HTML and PDF handouts"
+    )
+    deck.add_argument("decks", nargs="*", help="numbers or names, e.g. 00 or 03_water_quality")
+    deck.add_argument(
+        "--no-pdf", action="store_true", help="only the HTML slides (no browser needed)"
+    )
+    deck.add_argument(
+        "--execute", action="store_true", help="re-execute the chosen decks of slides/ first"
+    )
+    deck.add_argument("--out", default=str(slides.BUILD_DIR), help="output folder")
+    deck.set_defaults(func=_cmd_slides)
+
+    edition = sub.add_parser("student", help="write student editions (solutions removed)")
+    edition.add_argument("notebooks", nargs="*", help="numbers or names (default: all)")
+    edition.add_argument("--out", default=str(student.BUILD_DIR), help="output folder")
+    edition.set_defaults(func=_cmd_student)
     return parser
 
 

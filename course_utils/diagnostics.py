@@ -108,7 +108,8 @@ def _summary(idata: az.InferenceData, var_names: Sequence[str] | None) -> pd.Dat
                 f"variables {missing} are not in the posterior; available: "
                 f"{list(idata.posterior.data_vars)}."
             )
-    return az.summary(idata, var_names=var_names, kind="diagnostics")
+    # Unrounded: az.summary rounds to 2 decimals by default, which would let r_hat 1.014 pass.
+    return az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
 
 
 def check_sampling(

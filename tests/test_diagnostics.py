@@ -65,7 +65,7 @@ def test_autocorrelated_chains_fail_on_ess():
 
 
 def test_tail_ess_checked_only_when_asked():
-    idata = _idata(rho=0.9)
+    idata = _idata(rho=0.8)
     assert check_sampling(idata, min_ess_bulk=100).ok
     with pytest.raises(SamplingError, match="tail ESS"):
         check_sampling(idata, min_ess_bulk=100, min_ess_tail=4000)
@@ -156,3 +156,18 @@ def test_runs_must_have_the_same_variables():
 def test_identical_runs_are_not_independent():
     with pytest.raises(ValueError, match="identical draws, so they are not independent"):
         compare_runs(_idata(1), _idata(1))
+
+
+def test_r_hat_is_compared_unrounded(monkeypatch):
+    import course_utils.diagnostics as diagnostics
+
+    real = az.summary
+
+    def summary_with_r_hat(*args, **kwargs):
+        table = real(*args, **kwargs)
+        table["r_hat"] = 1.0104  # az.summary would display 1.01
+        return table
+
+    monkeypatch.setattr(diagnostics.az, "summary", summary_with_r_hat)
+    with pytest.raises(SamplingError, match=r"r_hat 1.010 > 1.01"):
+        check_sampling(_idata())

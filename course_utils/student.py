@@ -1,0 +1,260 @@
+"""Student editions of the notebooks: exercises without their solutions.
+
+Solutions live in the lesson notebooks, in cells tagged ``solution``.
+:func:`make_student_edition` replaces each run of consecutive solution cells with one empty
+answer cell of the same kind (a Markdown placeholder for a written answer, a code cell with
+a comment for code); every other cell, with its outputs, is kept as it is.
+:func:`write_student_editions` does this for the executed notebooks and writes the
+``.ipynb`` files students open to a git-ignored build folder.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from course_utils._internal import repo_path
+from course_utils.notebooks import NOTEBOOK_DIR, list_sources
+
+SOLUTION_TAG = "solution"
+BUILD_DIR = repo_path("build", "student")
+MARKDOWN_PLACEHOLDER = "*Your answer here.*"
+CODE_PLACEHOLDER = "# Your answer here\n"
+
+
+def is_solution(cell: NotebookNode) -> bool:
+    """Tell whether a cell is tagged ``solution``.
+
+    Parameters
+    ----------
+    cell : nbformat.NotebookNode
+        A notebook cell.
+
+    Returns
+    -------
+    bool
+        True for a solution cell.
+
+    Examples
+    --------
+    >>> is_solution(nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]}))
+    True
+    >>> is_solution(nbformat.v4.new_markdown_cell("Exercise 1"))
+    False
+    """
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def answer_cell(cell: NotebookNode) -> NotebookNode:
+    r"""Return the empty answer cell that replaces a solution cell.
+
+    Parameters
+    ----------
+    cell : nbformat.NotebookNode
+        The solution cell (Markdown or code).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A Markdown cell ``*Your answer here.*`` or a code cell ``# Your answer here``
+        without outputs, with an id derived from the solution's (so builds are
+        reproducible).
+
+    Raises
+    ------
+    ValueError
+        If the cell is neither Markdown nor code.
+
+    Examples
+    --------
+    >>> answer_cell(nbformat.v4.new_code_cell("x = 1")).source
+    '# Your answer here\n'
+    """
+    if cell.cell_type == "markdown":
+        new = nbformat.v4.new_markdown_cell(MARKDOWN_PLACEHOLDER)
+    elif cell.cell_type == "code":
+        new = nbformat.v4.new_code_cell(CODE_PLACEHOLDER)
+    else:
+        raise ValueError(
+            f"a {cell.cell_type!r} cell is tagged {SOLUTION_TAG!r}: only Markdown and code "
+            "cells can be solutions; remove the tag."
+        )
+    if "id" in cell:
+        new["id"] = f"answer-{cell['id']}"[:64]
+    return new
+
+
+def make_student_edition(nb: NotebookNode) -> NotebookNode:
+    r"""Replace the solution cells of a notebook with empty answer cells.
+
+    Consecutive solution cells of the same kind become a single answer cell; all other
+    cells are kept unchanged, outputs included.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The lesson notebook (not modified).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The student edition.
+
+    Examples
+    --------
+    >>> sol = {"tags": ["solution"]}
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_markdown_cell("**Exercise.** Compute x."),
+    ...     nbformat.v4.new_code_cell("x = 1", metadata=sol),
+    ...     nbformat.v4.new_code_cell("print(x)", metadata=sol),
+    ... ])
+    >>> [c.source for c in make_student_edition(nb).cells]
+    ['**Exercise.** Compute x.', '# Your answer here\n']
+    """
+    student = copy.deepcopy(nb)
+    cells: list[NotebookNode] = []
+    previous_solution_type = None
+    for cell in nb.cells:
+        if not is_solution(cell):
+            cells.append(copy.deepcopy(cell))
+            previous_solution_type = None
+        elif cell.cell_type != previous_solution_type:
+            cells.append(answer_cell(cell))
+            previous_solution_type = cell.cell_type
+    student.cells = cells
+    return student
+
+
+def solution_sources(nb: NotebookNode) -> list[str]:
+    """Return the (non-blank) sources of the solution cells of a notebook.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The lesson notebook.
+
+    Returns
+    -------
+    list of str
+        One source per solution cell, in order.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]})])
+    >>> solution_sources(nb)
+    ['x = 1']
+    """
+    return [cell.source for cell in nb.cells if is_solution(cell) and cell.source.strip()]
+
+
+def read_executed_notebook(source: Path) -> NotebookNode:
+    """Read the executed ``.ipynb`` of a notebook (outputs included).
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The notebook's ``.py`` source or its ``.ipynb``.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed notebook.
+
+    Raises
+    ------
+    ValueError
+        If the ``.ipynb`` is missing.
+
+    Examples
+    --------
+    >>> nb = read_executed_notebook(Path("notebooks/01_pooling.py"))  # doctest: +SKIP
+    """
+    notebook = Path(source).with_suffix(".ipynb")
+    if not notebook.exists():
+        raise ValueError(
+            f"{notebook} does not exist: execute the notebook first with "
+            f"`course run {notebook.stem}`."
+        )
+    return nbformat.read(notebook, as_version=4)
+
+
+def write_student_edition(source: Path, out_dir: Path = BUILD_DIR) -> Path:
+    """Write the student edition of one executed notebook as ``out_dir/<name>.ipynb``.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The notebook's ``.py`` source or its executed ``.ipynb`` (the ``.ipynb`` is read,
+        so that outputs are kept).
+    out_dir : pathlib.Path, default ``build/student/``
+        Output folder (created).
+
+    Returns
+    -------
+    pathlib.Path
+        The written notebook.
+
+    Raises
+    ------
+    ValueError
+        If the executed ``.ipynb`` is missing.
+    nbformat.ValidationError
+        If the edition is not a valid notebook (a bug: please report it).
+
+    Examples
+    --------
+    >>> write_student_edition(Path("notebooks/01_pooling.py"))  # doctest: +SKIP
+    PosixPath('build/student/01_pooling.ipynb')
+    """
+    student = make_student_edition(read_executed_notebook(source))
+    nbformat.validate(student)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / Path(source).with_suffix(".ipynb").name
+    nbformat.write(student, target)
+    return target
+
+
+def write_student_editions(
+    sources: Iterable[Path] | None = None,
+    out_dir: Path = BUILD_DIR,
+    *,
+    report: Callable[[str], None] = print,
+) -> list[Path]:
+    """Write the student edition of several notebooks, reporting progress.
+
+    Parameters
+    ----------
+    sources : iterable of pathlib.Path, optional
+        Notebook sources (default: every notebook of ``notebooks/``).
+    out_dir : pathlib.Path, default ``build/student/``
+        Output folder.
+    report : callable, default print
+        Receives one line per notebook.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written notebooks.
+
+    Examples
+    --------
+    >>> write_student_editions()  # doctest: +SKIP
+    [1/6] 01_pooling: 3 solution cell(s) replaced -> build/student/01_pooling.ipynb
+    """
+    sources = list_sources(NOTEBOOK_DIR) if sources is None else list(sources)
+    written = []
+    for i, source in enumerate(sources, start=1):
+        n_solutions = sum(map(is_solution, read_executed_notebook(source).cells))
+        target = write_student_edition(source, out_dir)
+        report(
+            f"[{i}/{len(sources)}] {Path(source).stem}: {n_solutions} solution cell(s) "
+            f"replaced -> {target}"
+        )
+        written.append(target)
+    return written
