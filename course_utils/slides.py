@@ -725,6 +725,10 @@ MATHJAX_DONE_JS = """() => new Promise((resolve) => {
     MathJax.Hub.Queue(() => resolve(true));
 })"""
 
+# True once no formula is still being processed or shown as a preview.
+MATH_SETTLED_JS = """() => !document.querySelector(
+    '.MathJax_Processing, .MathJax_Processed:empty, .MathJax_Preview:not(:empty)')"""
+
 
 def open_offline(
     browser: Browser, url: str, *, viewport: tuple[int, int] = (1280, 800), timeout: float = 60
@@ -839,6 +843,12 @@ def render_pdf(html_path: Path, pdf_path: Path, *, browser: Browser, timeout: fl
     page, log = open_offline(browser, url, timeout=timeout)
     try:
         page.wait_for_selector(".reveal .slides .pdf-page", state="attached", timeout=timeout * 1e3)
+        # The print layout moves every slide into a page after start-up: let MathJax finish
+        # anything queued since, and the web fonts (math glyphs) load, before printing.
+        page.wait_for_load_state("networkidle", timeout=timeout * 1e3)
+        page.evaluate(MATHJAX_DONE_JS)
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        page.wait_for_function(MATH_SETTLED_JS, timeout=timeout * 1e3)
         _check_log(log, Path(html_path).name)
         page.pdf(path=str(pdf_path), print_background=True, prefer_css_page_size=True)
     finally:
