@@ -1,0 +1,772 @@
+# %% [markdown]
+# # 04 — SpaceX launches: no pooling, full pooling and a hierarchical model
+#
+# SpaceX has flown four families of rockets. Falcon 9 has flown hundreds of times; the other
+# three only a handful. How reliable is each family, and what should we expect from the *next*,
+# not yet flown, rocket? This is the smallest possible hierarchical problem — four groups, one
+# count each — and that is exactly why it is instructive: with so little data per group the
+# choice between *no*, *full* and *partial* pooling changes the answer a lot.
+#
+# **Learning goals.** After this notebook you can
+#
+# 1. write the no-pooling, full-pooling and hierarchical beta-binomial models in PyMC, with a
+#    `vehicle` coordinate so every summary names its rocket;
+# 2. explain why full pooling gives absurd answers for a vehicle that differs from the rest;
+# 3. diagnose divergent transitions and remove them by raising `target_accept`, and say why
+#    that works;
+# 4. check a model against its own predictions, group by group, when there are only four
+#    observations;
+# 5. predict the success rate of a new, unseen group from the population distribution;
+# 6. verify MCMC against an exact answer, in units of Monte Carlo standard error.
+
+# %% [markdown] tags=["slide"]
+# ## The question
+#
+# Four rocket families, very unequal track records. How reliable is each one — and what
+# should we expect from a brand-new SpaceX rocket on its first flights?
+
+# %%
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pymc as pm
+from scipy.special import logit
+
+from course_utils.data import load_spacex
+from course_utils.diagnostics import check_sampling, compare_to_reference
+from course_utils.exact import hierarchical_beta_binomial
+from course_utils.plots import model_graph, plot_forest_comparison, use_course_style
+
+# %%
+RANDOM_SEED = 42
+rng = np.random.default_rng(RANDOM_SEED)
+use_course_style()
+
+# %% [markdown]
+# ## Data
+#
+# One row per vehicle family: how many times it launched and how many launches succeeded.
+# These counts are a fixed snapshot for teaching (see `data/spacex_launches.md`), not an
+# up-to-date record.
+
+# %% tags=["slide"]
+spacex = load_spacex()
+spacex["success rate"] = (spacex["successes"] / spacex["launches"]).round(3)
+spacex
+
+# %% [markdown]
+# Falcon 9 dominates: 304 of the 327 launches. The three other families have between five and
+# nine launches each, so their observed success rates are very noisy — a single extra failure
+# of Falcon Heavy would move its rate by about 10 percentage points.
+#
+# The models below need the counts as arrays and the vehicle names as a coordinate.
+
+# %%
+vehicles = spacex["vehicle"].tolist()
+launches = spacex["launches"].to_numpy()
+successes = spacex["successes"].to_numpy()
+coords = {"vehicle": vehicles}
+assert launches.sum() == 327 and launches[vehicles.index("Falcon 9")] == 304
+
+# %% [markdown]
+# The trace plots of all three models get the same axis labels and a title, so we add them with
+# one small function instead of repeating ourselves. Each row of a trace plot is one parameter:
+# the left panel shows its posterior density estimated separately from each chain, the right
+# panel the sampled values in the order they were drawn.
+
+
+# %%
+def label_trace(axes, title):
+    """Label the output of `az.plot_trace`: densities on the left, draws on the right."""
+    for ax_density, ax_draws in axes:
+        ax_density.set_ylabel("density", fontsize="small")
+        ax_draws.set_ylabel("value", fontsize="small")
+    axes[-1, 0].set_xlabel("parameter value")
+    axes[-1, 1].set_xlabel("draw")
+    axes[0, 0].figure.suptitle(title)
+    return axes
+
+
+# %% [markdown]
+# ## Model 1: no pooling
+#
+# Each vehicle gets its own success probability, and the vehicles know nothing about each other:
+#
+# $$
+# \theta_j \sim \mathrm{Beta}(1/2, 1/2), \qquad
+# y_j \sim \mathrm{Binomial}(N_j, \theta_j), \qquad j = 1, \dots, 4,
+# $$
+#
+# where $N_j$ is the number of launches and $y_j$ the number of successes of vehicle $j$.
+# $\mathrm{Beta}(1/2, 1/2)$ is the Jeffreys prior for a proportion: it is U-shaped and carries
+# roughly the information of a single launch, so with real data it is quickly overwhelmed.
+
+# %%
+with pm.Model(coords=coords) as no_pooling_model:
+    theta = pm.Beta("theta", alpha=0.5, beta=0.5, dims="vehicle")
+    y = pm.Binomial("y", n=launches, p=theta, observed=successes, dims="vehicle")
+
+# %% [markdown]
+# Even this simple model needs some care when sampling. Falcon Heavy's perfect record gives the
+# conjugate posterior $\theta \sim \mathrm{Beta}(9.5, 0.5)$, whose density grows without bound
+# at $\theta = 1$. NUTS samples $\operatorname{logit}\theta$, and on that scale the posterior has
+# a long exponential tail towards $+\infty$; a step size tuned for the bulk can make the
+# integrator diverge far out in that tail. We therefore ask for a higher acceptance rate,
+# `target_accept=0.95`, which makes the steps smaller (the hierarchical model below shows
+# divergences and this remedy in detail).
+
+# %%
+with no_pooling_model:
+    no_pooling_idata = pm.sample(chains=4, target_accept=0.95, random_seed=rng, progressbar=False)
+check_sampling(no_pooling_idata, var_names=["theta"]).to_frame()
+
+# %% [markdown]
+# No divergences, $\hat R \le 1.01$ and more than 400 effective draws for every $\theta_j$: the
+# sample can be trusted. The trace plot shows the same thing visually — the four chains of each
+# vehicle overlap (left) and wander quickly through the same range (right).
+
+# %%
+axes = az.plot_trace(no_pooling_idata, var_names=["theta"], compact=False)
+axes = label_trace(axes, "No pooling: trace of each vehicle's success rate")
+
+# %%
+axes = az.plot_forest(
+    no_pooling_idata, var_names=["theta"], combined=True, hdi_prob=0.94, figsize=(8, 4)
+)
+ax = axes[0]
+_ = ax.set(title="No pooling: success rate per vehicle", xlabel=r"success rate $\theta$ (94% HDI)")
+
+# %% [markdown]
+# The widths of the intervals follow the amount of data: Falcon 9's interval is a sliver, while
+# Falcon 1 and Starship, with their few launches and several failures, span a large part of
+# $[0, 1]$. Falcon Heavy's 9 successes out of 9 do *not* make it a sure thing: the interval
+# reaches well below Falcon 9's.
+
+# %% [markdown]
+# ## Model 2: full pooling
+#
+# The opposite assumption: all launches, whatever the vehicle, share one success probability,
+#
+# $$
+# \theta \sim \mathrm{Beta}(1/2, 1/2), \qquad y_j \sim \mathrm{Binomial}(N_j, \theta).
+# $$
+
+# %%
+with pm.Model(coords=coords) as full_pooling_model:
+    theta = pm.Beta("theta", alpha=0.5, beta=0.5)
+    y = pm.Binomial("y", n=launches, p=theta, observed=successes, dims="vehicle")
+
+# %%
+with full_pooling_model:
+    full_pooling_idata = pm.sample(chains=4, random_seed=rng, progressbar=False)
+check_sampling(full_pooling_idata, var_names=["theta"]).to_frame()
+
+# %%
+axes = az.plot_trace(full_pooling_idata, var_names=["theta"])
+axes = label_trace(axes, "Full pooling: trace of the shared success rate")
+
+# %%
+axes = az.plot_forest(
+    full_pooling_idata, var_names=["theta"], combined=True, hdi_prob=0.94, figsize=(8, 2.5)
+)
+ax = axes[0]
+_ = ax.set(title="Full pooling: one success rate", xlabel=r"success rate $\theta$ (94% HDI)")
+
+# %% [markdown]
+# The shared rate is essentially Falcon 9's: 304 of the 327 launches are Falcon 9 launches, so
+# the pooled estimate is a launch-weighted average dominated by it.
+#
+# ### Would you bet on Falcon 1?
+#
+# Under full pooling, the probability that the *next* Falcon 1 launch succeeds is the
+# posterior mean of the shared $\theta$. Turn it into the odds a bookmaker would offer and
+# compare with the no-pooling model:
+
+# %%
+falcon1_success = pd.Series(
+    {
+        "no pooling": no_pooling_idata.posterior["theta"].sel(vehicle="Falcon 1").mean().item(),
+        "full pooling": full_pooling_idata.posterior["theta"].mean().item(),
+    },
+    name="P(next Falcon 1 launch succeeds)",
+)
+falcon1_bet = falcon1_success.to_frame()
+falcon1_bet["fair odds (success : failure)"] = (falcon1_success / (1 - falcon1_success)).round(1)
+falcon1_bet.round(3)
+
+# %% [markdown]
+# Full pooling would have you lay long odds on a rocket that failed three of its five
+# launches. The model has no way to say that Falcon 1 is *different*: its five launches are
+# drowned by Falcon 9's 304, and the pooled rate is far above what Falcon 1 achieved. No pooling
+# takes Falcon 1's record at face value instead — and so it learns nothing about Falcon 1 from
+# the other rockets, even though they were built by the same company. We want something in
+# between.
+
+# %% [markdown] tags=["slide"]
+# ## Model 3: hierarchical (partial pooling)
+#
+# The vehicles' success rates are different but drawn from one *population* of SpaceX rockets:
+#
+# $$
+# \begin{aligned}
+# \alpha, \beta &\sim \mathrm{HalfNormal}(10), &
+# \mu &= \frac{\alpha}{\alpha + \beta}, \\
+# \theta_j &\sim \mathrm{Beta}(\alpha, \beta), &
+# y_j &\sim \mathrm{Binomial}(N_j, \theta_j).
+# \end{aligned}
+# $$
+#
+# $\mu$ is the mean success rate of the population; $\alpha + \beta$ says how tightly the
+# vehicles cluster around it. Both are learned from the data.
+
+# %%
+with pm.Model(coords=coords) as hierarchical_model:
+    alpha = pm.HalfNormal("alpha", sigma=10)
+    beta = pm.HalfNormal("beta", sigma=10)
+    mu = pm.Deterministic("mu", alpha / (alpha + beta))
+    theta = pm.Beta("theta", alpha=alpha, beta=beta, dims="vehicle")
+    y = pm.Binomial("y", n=launches, p=theta, observed=successes, dims="vehicle")
+
+# %% tags=["nbval-ignore-output"]
+model_graph(hierarchical_model)
+
+# %% [markdown]
+# The graph reads top to bottom: the two hyperparameters feed the deterministic population
+# mean $\mu$ and the four $\theta_j$ (the box labelled `vehicle (4)`), and each $\theta_j$
+# generates one observed count.
+#
+# ### Prior predictive check
+#
+# Before looking at the data, what does this model believe about success rates? We draw from
+# the prior and look at the population mean $\mu$ and at the success rate $y_j / N_j$ the model
+# would simulate for Falcon 9. (With 304 launches, Falcon 9's simulated rate is essentially its
+# $\theta_j$; the small families' rates can only take a few values, such as 0, 1/5, 2/5, ...,
+# which makes their histograms spiky without saying anything new.)
+
+# %%
+with hierarchical_model:
+    prior_idata = pm.sample_prior_predictive(draws=1000, random_seed=rng)
+n_falcon9 = launches[vehicles.index("Falcon 9")]
+prior_mu = prior_idata.prior["mu"].values.ravel()
+prior_f9_rate = (
+    prior_idata.prior_predictive["y"].sel(vehicle="Falcon 9") / n_falcon9
+).values.ravel()
+prior_check = pd.Series(
+    {
+        "mu: 3% quantile": np.quantile(prior_mu, 0.03),
+        "mu: 97% quantile": np.quantile(prior_mu, 0.97),
+        "P(Falcon 9 rate <= 0.01)": np.mean(prior_f9_rate <= 0.01),
+        "P(Falcon 9 rate >= 0.99)": np.mean(prior_f9_rate >= 0.99),
+    },
+    name="prior",
+)
+prior_check.round(3)
+
+# %%
+fig, axs = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+axs[0].hist(prior_mu, bins=25, range=(0, 1), density=True, color="C1")
+axs[0].set(title=r"Prior of $\mu$", xlabel=r"population mean success rate $\mu$", ylabel="density")
+axs[1].hist(prior_f9_rate, bins=25, range=(0, 1), density=True, color="C1")
+axs[1].axvline(successes[vehicles.index("Falcon 9")] / n_falcon9, color="C4", linestyle="--")
+axs[1].set(title="Prior predictive: Falcon 9", xlabel=r"simulated $y / N$ (dashed: observed)")
+_ = fig.suptitle("What the hierarchical model expects before seeing any launch")
+
+# %% [markdown]
+# The prior is deliberately vague. The population mean $\mu$ is spread over the whole unit
+# interval (see its 94% prior interval in the table), and the simulated Falcon 9 success rate
+# covers $[0, 1]$ too, with extra mass at both ends: when $\alpha$ or $\beta$ is small,
+# $\mathrm{Beta}(\alpha, \beta)$ is U-shaped. An observed rate of 0.99 is therefore not a
+# surprise to the model — the prior predictive probability of a rate at least that high is
+# printed above — so the prior does not fight the data. It does not favour any particular
+# reliability either, which is what we want when four groups must speak for themselves.
+#
+# ### Sampling: default settings first
+#
+# We first sample with PyMC's defaults (`target_accept=0.8`) and inspect the diagnostics
+# without raising, because this fit is expected to have problems.
+
+# %%
+with hierarchical_model:
+    default_idata = pm.sample(chains=4, random_seed=rng, progressbar=False)
+default_report = check_sampling(
+    default_idata, var_names=["alpha", "beta", "mu", "theta"], raise_on_failure=False
+)
+assert default_report.divergences > 0
+default_report.to_frame()
+
+# %% [markdown]
+# PyMC reports divergent transitions (the count is in the table above and in the sampler's log).
+# A divergence means the numerical integrator of NUTS broke down in a region where the posterior
+# curves too sharply for its step size — and that region is then under-explored, so the
+# estimates may be biased even when $\hat R$ and ESS look fine.
+#
+# NUTS does not move on $\beta$ and $\theta_j$ directly but on unconstrained versions of them,
+# $\log\beta$ and $\operatorname{logit}\theta_j$. Let us look at the posterior on that scale,
+# for Falcon Heavy, the vehicle with a perfect record.
+
+# %%
+divergent = default_idata.sample_stats["diverging"].values.ravel()
+log_beta = np.log(default_idata.posterior["beta"].values.ravel())
+logit_fh = logit(default_idata.posterior["theta"].sel(vehicle="Falcon Heavy").values.ravel())
+fig, ax = plt.subplots()
+ax.scatter(log_beta[~divergent], logit_fh[~divergent], s=6, alpha=0.3, color="C2", label="draw")
+ax.scatter(log_beta[divergent], logit_fh[divergent], s=25, color="C5", label="divergent")
+ax.set(
+    title="Default settings: the posterior as NUTS sees it",
+    xlabel=r"$\log \beta$",
+    ylabel=r"$\operatorname{logit} \theta$ (Falcon Heavy)",
+)
+legend = ax.legend(loc="upper right")
+
+# %% [markdown]
+# The cloud is a funnel lying on its side. Given $(\alpha, \beta)$ and its 9 successes in 9
+# launches, Falcon Heavy's rate is $\mathrm{Beta}(\alpha + 9, \beta)$, and for small $\beta$
+# that distribution lets $\theta$ creep arbitrarily close to 1: on the logit scale the cloud
+# reaches far up on the left of the plot, while for larger $\beta$ it is confined to a narrow
+# band. NUTS uses one step size (and one scale per parameter) for the whole posterior, and no
+# single choice suits both ends of the funnel; where the step is too large for the local
+# curvature, the simulated trajectory blows up. PyMC records the draw at which such a
+# trajectory *started*, not the point where it blew up, so the highlighted draws only hint at
+# where the trouble is: they tell us *that* the sampler is in trouble, and the shape of the
+# cloud tells us *why*.
+
+# %% [markdown]
+# **The fix.** `target_accept` is the average acceptance probability NUTS aims for while it
+# tunes its step size; raising it from 0.8 to 0.95 makes the adapted step smaller, so the
+# integrator can follow the changing curvature of the funnel. The price is more leapfrog steps
+# per draw. (Reparameterising is the other classic remedy, but a Beta prior has no simple
+# non-centred form, and a different parameterisation would be a different model.)
+
+# %%
+with hierarchical_model:
+    hierarchical_idata = pm.sample(chains=4, target_accept=0.95, random_seed=rng, progressbar=False)
+check_sampling(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta"]).to_frame()
+
+# %%
+sampler_cost = pd.DataFrame(
+    {
+        name: {
+            "divergences": int(idata.sample_stats["diverging"].sum()),
+            "mean step size": idata.sample_stats["step_size"].mean().item(),
+            "mean leapfrog steps per draw": idata.sample_stats["n_steps"].mean().item(),
+        }
+        for name, idata in {
+            "target_accept=0.8": default_idata,
+            "target_accept=0.95": hierarchical_idata,
+        }.items()
+    }
+)
+assert sampler_cost.loc["divergences", "target_accept=0.95"] == 0
+sampler_cost.round(2)
+
+# %% [markdown]
+# With `target_accept=0.95` the check passes: no divergences, $\hat R \le 1.01$, bulk ESS above
+# 400 for every reported parameter. The table shows the trade: a smaller step size and more
+# leapfrog steps per draw — a slower but trustworthy sampler.
+#
+# **A caveat worth knowing.** A higher `target_accept` makes divergences rare, but for this
+# model it cannot guarantee that none occur with every random seed. When $\beta$ is very small,
+# Falcon Heavy's rate can lie within $10^{-16}$ of 1; there $1 - \theta$ rounds to 0 in double
+# precision, the log density's gradient is undefined, and NUTS reports a divergence that no
+# step size can prevent — a limit of floating-point arithmetic, not of the sampler. How much
+# of the posterior lives that close to 1?
+
+# %%
+fh_gap = 1 - hierarchical_idata.posterior["theta"].sel(vehicle="Falcon Heavy")
+fh_near_one = pd.Series(
+    {f"1 - theta < 1e-{k}": (fh_gap < 10.0**-k).mean().item() for k in (3, 6, 9, 12)},
+    name="share of draws (Falcon Heavy)",
+)
+assert fh_near_one["1 - theta < 1e-12"] < 0.01
+fh_near_one
+
+# %% [markdown]
+# A small share of the draws put Falcon Heavy's rate astonishingly close to 1 — that is what
+# 9 successes out of 9 and a population allowing $\beta \to 0$ imply — but hardly any come
+# near the floating-point limit, so the occasional divergence there does not distort the
+# posterior. The comparison with the exact answer at the end of this notebook confirms it.
+
+# %%
+axes = az.plot_trace(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta"], compact=False)
+axes = label_trace(axes, "Hierarchical model: trace of hyperparameters and success rates")
+
+# %% [markdown]
+# All chains agree for every parameter. The posteriors of $\alpha$ and $\beta$ are wide and
+# skewed — four groups cannot pin down the shape of a population — but $\mu$, which is what the
+# data really inform, is much better determined.
+
+# %%
+axes = az.plot_forest(
+    hierarchical_idata, var_names=["mu", "theta"], combined=True, hdi_prob=0.94, figsize=(8, 4.5)
+)
+ax = axes[0]
+_ = ax.set(
+    title=r"Hierarchical: $\mu$ and success rates",
+    xlabel="success rate (94% HDI)",
+)
+
+# %% [markdown]
+# ### Posterior predictive check
+#
+# Could the fitted model have produced the launch record we saw? We simulate replicated
+# success counts $y_j^{\mathrm{rep}}$ from the posterior of both the full-pooling and the
+# hierarchical model.
+
+# %%
+with full_pooling_model:
+    full_pooling_idata.extend(
+        pm.sample_posterior_predictive(full_pooling_idata, random_seed=rng, progressbar=False)
+    )
+with hierarchical_model:
+    hierarchical_idata.extend(
+        pm.sample_posterior_predictive(hierarchical_idata, random_seed=rng, progressbar=False)
+    )
+
+# %% [markdown]
+# `az.plot_ppc` overlays the density of the observed data with densities of replicated data
+# sets. Here each "data set" is only four counts on wildly different scales (2 of 5 next to 301
+# of 304), so a density over those four numbers says nothing useful. Instead we compare, vehicle
+# by vehicle, the distribution of $y_j^{\mathrm{rep}}$ with the observed $y_j$.
+
+# %%
+fig, axs = plt.subplots(1, 4, figsize=(14, 3.8))
+for ax, vehicle, n, observed in zip(axs, vehicles, launches, successes, strict=True):
+    for name, idata, color in [
+        ("full pooling", full_pooling_idata, "C2"),
+        ("hierarchical", hierarchical_idata, "C0"),
+    ]:
+        replicated = idata.posterior_predictive["y"].sel(vehicle=vehicle).values.ravel()
+        low = min(observed, np.quantile(replicated, 0.001))
+        bins = np.arange(low, n + 2) - 0.5
+        ax.hist(replicated, bins=bins, density=True, histtype="step", color=color, label=name)
+    ax.axvline(observed, color="C4", linestyle="--", label="observed")
+    ax.set(title=f"{vehicle} (N = {n})", xlabel="replicated successes")
+axs[0].set_ylabel("probability")
+axs[-1].legend(loc="upper left", fontsize="small")
+_ = fig.suptitle("Posterior predictive check: replicated vs observed successes per vehicle")
+
+# %%
+ppc_tail = pd.DataFrame(
+    {
+        name: (idata.posterior_predictive["y"] <= successes).mean(("chain", "draw")).to_series()
+        for name, idata in {
+            "full pooling": full_pooling_idata,
+            "hierarchical": hierarchical_idata,
+        }.items()
+    }
+)
+ppc_tail.columns.name = "P(y_rep <= y)"
+assert ppc_tail.loc["Falcon 1", "full pooling"] < 0.01 < ppc_tail.loc["Falcon 1", "hierarchical"]
+ppc_tail.round(4)
+
+# %% [markdown]
+# The table gives, per vehicle, the posterior predictive probability of doing *no better* than
+# the observed record. Under full pooling, a record as poor as Falcon 1's (and Starship's) is
+# practically impossible: the model cannot have generated these data. The hierarchical model
+# reproduces every vehicle — the observed counts sit comfortably inside the replicated
+# distributions. (For Falcon Heavy the probability is 1 by construction: nothing is better than
+# 9 out of 9, so this check can only flag vehicles that fail *too often*.)
+#
+# ## Comparing the three models
+#
+# The full-pooling model has a single $\theta$. To draw it beside the others we repeat it for
+# every vehicle — which is exactly what that model claims: the same rate for all.
+
+# %%
+full_pooling_by_vehicle = az.InferenceData(
+    posterior=full_pooling_idata.posterior[["theta"]].expand_dims(vehicle=vehicles, axis=-1)
+)
+
+# %% tags=["slide", "slide-hide-input"]
+mu_mean = hierarchical_idata.posterior["mu"].mean().item()
+ax = plot_forest_comparison(
+    {
+        "no pooling": no_pooling_idata,
+        "full pooling": full_pooling_by_vehicle,
+        "hierarchical": hierarchical_idata,
+    },
+    var_names=["theta"],
+    ref_val=mu_mean,
+    ref_label=r"hierarchical mean of $\mu$",
+    title="Success rate per vehicle under the three models",
+    xlabel=r"success rate $\theta$ (94% HDI)",
+    figsize=(9, 6),
+    colors=["C2", "C1", "C0"],
+)
+legend = ax.get_legend()
+legend.set_loc("center left")
+legend.set_bbox_to_anchor((1, 0.5))
+
+# %%
+theta_means = pd.DataFrame(
+    {
+        "observed": spacex.set_index("vehicle")["success rate"],
+        "no pooling": no_pooling_idata.posterior["theta"].mean(("chain", "draw")).to_series(),
+        "full pooling": full_pooling_idata.posterior["theta"].mean().item(),
+        "hierarchical": hierarchical_idata.posterior["theta"].mean(("chain", "draw")).to_series(),
+    }
+)
+shift = (theta_means["hierarchical"] - theta_means["no pooling"]).abs()
+most_shrunk = shift.idxmax()
+print(f"most shrunk: {most_shrunk} (moved by {shift.max():.3f})")
+theta_means.round(3)
+
+# %% [markdown]
+# The forest plot is the lesson of this notebook in one picture.
+#
+# - **Full pooling** gives one narrow interval for everybody — confidently wrong for Falcon 1
+#   and Starship.
+# - **No pooling** treats each vehicle alone: honest but noisy for the small families.
+# - **The hierarchical model** moves each small family's estimate towards the population mean
+#   $\mu$ (dashed line), by an amount that depends on how much data it has. The vehicle moved the
+#   most (printed above) is a small family far from $\mu$; Falcon 9, with 304 launches, barely
+#   moves — its data outweigh the population.
+
+# %% [markdown]
+# ## Predicting a new vehicle
+#
+# The hierarchical model can answer a question the other two cannot: what success rate should
+# we expect from a new SpaceX vehicle that has never flown? Its rate is a fresh draw from the
+# population, $\theta_{\mathrm{new}} \sim \mathrm{Beta}(\alpha, \beta)$, averaged over the
+# posterior of $(\alpha, \beta)$. We add that variable to the model and draw it with
+# `sample_posterior_predictive`: for each posterior draw of $(\alpha, \beta)$ it draws one
+# $\theta_{\mathrm{new}}$.
+
+# %%
+with hierarchical_model:
+    th_new = pm.Beta("th_new", alpha=alpha, beta=beta)
+    new_vehicle_idata = pm.sample_posterior_predictive(
+        hierarchical_idata, var_names=["th_new"], random_seed=rng, progressbar=False
+    )
+th_new_draws = new_vehicle_idata.posterior_predictive["th_new"]
+th_new_summary = az.summary(new_vehicle_idata, group="posterior_predictive", kind="stats")
+th_new_summary
+
+# %%
+fig, ax = plt.subplots()
+ax.hist(th_new_draws.values.ravel(), bins=40, range=(0, 1), density=True, color="C1")
+ax.axvline(th_new_draws.mean().item(), color="C4", linestyle="--", label="mean")
+ax.set(
+    title="Success rate of a new, unseen SpaceX vehicle",
+    xlabel=r"$\theta_{\mathrm{new}}$",
+    ylabel="density",
+)
+legend = ax.legend(loc="upper left")
+
+# %% [markdown]
+# A new vehicle is expected to succeed most of the time (mean in the table above), but the
+# distribution is wide and has a long tail towards low rates: the population contains
+# Falcon 1 and Starship as well as Falcon 9, and four vehicles cannot tell us much about how
+# spread out that population is. That is an honest answer to "how reliable is a rocket we
+# know nothing about".
+#
+# ### The population mean $\mu$ and its mode
+#
+# The posterior of $\mu$ is skewed (it is bounded by 1), so its mean, median and mode differ.
+# The mode is the single most probable value (the *maximum a posteriori* estimate of the
+# marginal posterior of $\mu$). ArviZ estimates it from a kernel density estimate of the draws.
+
+# %%
+axes = az.plot_posterior(hierarchical_idata, var_names=["mu"], point_estimate="mode", hdi_prob=0.94)
+ax = np.ravel(axes)[0]
+_ = ax.set(title=r"Posterior of the population mean $\mu$", xlabel=r"$\mu$", ylabel="density")
+
+# %%
+mu_draws = hierarchical_idata.posterior["mu"].values.ravel()
+grid, density = az.kde(mu_draws)  # the same KDE plot_posterior uses for the mode
+mu_point = pd.Series(
+    {
+        "mode (MAP)": grid[np.argmax(density)],
+        "median": np.median(mu_draws),
+        "mean": mu_draws.mean(),
+    },
+    name="mu",
+)
+assert mu_point["mode (MAP)"] > mu_point["median"] > mu_point["mean"]
+mu_point.round(3)
+
+# %% [markdown]
+# The mode is above the median, which is above the mean: the long tail is on the low side. The
+# plot's label and the table agree because both use ArviZ's KDE. Note that this is the mode of
+# $\mu$'s own (marginal) posterior; the joint MAP of all parameters, as `pm.find_MAP` would
+# return it, is a different point and is not a good summary of a hierarchical model.
+#
+# One more consistency check: the predictive mean of $\theta_{\mathrm{new}}$ must equal the
+# posterior mean of $\mu$, because $E[\theta_{\mathrm{new}}] = E[E[\theta_{\mathrm{new}} \mid
+# \alpha, \beta]] = E[\mu]$. Their spreads differ: $\theta_{\mathrm{new}}$ also carries the
+# vehicle-to-vehicle variation.
+
+# %%
+new_vs_mu = pd.DataFrame(
+    {
+        "mean": [mu_draws.mean(), th_new_draws.mean().item()],
+        "sd": [mu_draws.std(), th_new_draws.std().item()],
+    },
+    index=["mu", "th_new"],
+)
+assert abs(new_vs_mu["mean"].diff().iloc[-1]) < 0.02
+assert new_vs_mu.loc["th_new", "sd"] > new_vs_mu.loc["mu", "sd"]
+new_vs_mu.round(3)
+
+# %% [markdown]
+# ## Is MCMC right?
+#
+# Every number above is a Monte Carlo estimate. Diagnostics such as $\hat R$ and ESS say that
+# the chains agree with each other, not that they found the right posterior. Where an exact
+# answer exists, we can check that directly.
+#
+# The no-pooling model is the warm-up: the Beta prior is conjugate to the binomial likelihood,
+# so $\theta_j \mid y_j \sim \mathrm{Beta}(1/2 + y_j, 1/2 + N_j - y_j)$, with mean
+# $(y_j + 1/2) / (N_j + 1)$. `compare_to_reference` divides each difference between the MCMC
+# mean and the exact mean by the Monte Carlo standard error (MCSE) of the MCMC mean, and raises
+# if any $|z|$ exceeds 4.
+
+# %%
+conjugate_table = pd.DataFrame(
+    {"mean": (successes + 0.5) / (launches + 1)}, index=[f"theta[{v}]" for v in vehicles]
+)
+compare_to_reference(no_pooling_idata, conjugate_table).round(4)
+
+# %% [markdown]
+# The hierarchical model has no conjugate posterior, but it comes close: each $\theta_j$
+# integrates out in closed form (the beta-binomial likelihood), leaving a two-dimensional
+# integral over $(\alpha, \beta)$ that quadrature computes to better than four decimals. We
+# compare the exact posterior means and standard deviations with `az.summary`.
+
+# %%
+exact_table = hierarchical_beta_binomial(
+    successes, launches, parameterization="alpha_beta", scale=10.0, labels=vehicles
+)
+mcmc_table = az.summary(
+    hierarchical_idata, var_names=["theta", "alpha", "beta", "mu"], kind="stats"
+)
+pd.concat({"exact": exact_table, "MCMC": mcmc_table[["mean", "sd"]]}, axis=1).round(3)
+
+# %%
+comparison = compare_to_reference(hierarchical_idata, exact_table)
+comparison.round(4)
+
+# %% [markdown]
+# With a correct sampler the $z$ values behave like draws from a standard normal, and that is
+# what we see, for both models: the differences are of the size the MCSE predicts. Agreement
+# here means more than "the chains converged somewhere": the sampler found the *right*
+# posterior, so the 0-divergence fit at `target_accept=0.95` can be trusted.
+#
+# The exact table also has `theta_new`, the predictive distribution of a new vehicle; its MCMC
+# columns above are empty because `th_new` is not in the posterior — we drew it afterwards with
+# `sample_posterior_predictive`. Its mean should match those draws within their Monte Carlo
+# error:
+
+# %%
+th_new_mean = th_new_draws.mean().item()
+th_new_mcse = az.mcse(new_vehicle_idata.posterior_predictive)["th_new"].item()
+exact_new_mean = exact_table.loc["theta_new", "mean"]
+th_new_check = pd.Series(
+    {
+        "predictive mean": th_new_mean,
+        "exact mean": exact_new_mean,
+        "mcse": th_new_mcse,
+        "z": (th_new_mean - exact_new_mean) / th_new_mcse,
+    },
+    name="th_new",
+)
+assert abs(th_new_check["z"]) < 4
+th_new_check.round(4)
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Suppose Starship's tenth flight is a success (6 successes in 10 launches).
+# How do Starship's estimated success rate, the population mean $\mu$ and the prediction for a
+# new vehicle change? Do the other vehicles' estimates move? (Hint: refitting with MCMC works,
+# but `hierarchical_beta_binomial` answers instantly.)
+
+# %% tags=["solution"]
+starship_idx = vehicles.index("Starship")
+successes_10, launches_10 = successes.copy(), launches.copy()
+successes_10[starship_idx] += 1
+launches_10[starship_idx] += 1
+after = hierarchical_beta_binomial(
+    successes_10, launches_10, parameterization="alpha_beta", labels=vehicles
+)
+tenth_flight = pd.DataFrame({"5 of 9": exact_table["mean"], "6 of 10": after["mean"]})
+tenth_flight["change"] = tenth_flight["6 of 10"] - tenth_flight["5 of 9"]
+assert tenth_flight.loc[[f"theta[{v}]" for v in vehicles], "change"].idxmax() == "theta[Starship]"
+assert tenth_flight.loc[["theta[Falcon 9]", "theta[Falcon Heavy]"], "change"].abs().max() < 5e-4
+tenth_flight.round(3)
+
+# %% [markdown] tags=["solution"]
+# Starship's posterior mean rises the most, and a little of the good news spreads to the
+# population: $\mu$ and the prediction for a new vehicle go up too, which in turn lifts
+# Falcon 1, the vehicle with the least data of its own. Falcon 9 and Falcon Heavy change by less
+# than the displayed precision: their own records dominate. One success is a lot of information
+# about a 9-flight vehicle, and a little about everybody else.
+
+# %% [markdown]
+# **Exercise 2.** How sensitive are the results to the prior scale of $\alpha$ and $\beta$?
+# Recompute the exact posterior with `scale=1` and `scale=100` instead of 10, and compare
+# $\mu$, $\theta_{\mathrm{Falcon\ 1}}$ and $\theta_{\mathrm{new}}$.
+
+# %% tags=["solution"]
+sensitivity = pd.DataFrame(
+    {
+        f"scale={scale:g}": hierarchical_beta_binomial(
+            successes, launches, parameterization="alpha_beta", scale=scale, labels=vehicles
+        )["mean"]
+        for scale in [1.0, 10.0, 100.0]
+    }
+)
+assert sensitivity.loc["theta[Falcon 1]"].is_monotonic_increasing
+sensitivity.loc[["mu", "theta[Falcon 1]", "theta_new"]].round(3)
+
+# %% [markdown] tags=["solution"]
+# With only four vehicles the prior on $(\alpha, \beta)$ matters. A small scale keeps
+# $\alpha + \beta$ small — a widely spread population — so Falcon 1 stays closer to its own
+# record; a large scale allows a tighter population and pulls Falcon 1 further towards $\mu$.
+# Even $\mu$ moves noticeably across the three scales. With few groups, report such a
+# sensitivity analysis alongside the results.
+
+# %% [markdown]
+# **Exercise 3.** Falcon Heavy has a perfect record (9/9), Falcon 9 does not (301/304). Using
+# the posterior draws, compute the probability that Falcon Heavy's success rate is *higher*
+# than Falcon 9's, under no pooling and under the hierarchical model. Why is it not close to 1?
+
+# %% tags=["solution"]
+fh_better = pd.Series(
+    {
+        name: (
+            idata.posterior["theta"].sel(vehicle="Falcon Heavy")
+            > idata.posterior["theta"].sel(vehicle="Falcon 9")
+        )
+        .mean()
+        .item()
+        for name, idata in {
+            "no pooling": no_pooling_idata,
+            "hierarchical": hierarchical_idata,
+        }.items()
+    },
+    name="P(theta[Falcon Heavy] > theta[Falcon 9])",
+)
+assert fh_better["hierarchical"] < fh_better["no pooling"] < 0.5
+fh_better.round(3)
+
+# %% [markdown] tags=["solution"]
+# Nine successes in nine launches are consistent with a true rate of 0.9 as well as 0.999;
+# Falcon 9's 301 of 304 pin its rate near 0.99. So Falcon Heavy beats Falcon 9 in fewer than
+# half of the posterior draws — a perfect short record is weak evidence. The hierarchical model
+# lowers the probability further, because it pulls Falcon Heavy towards a population mean
+# below both.
+
+# %% [markdown] tags=["slide"]
+# ## Key ideas
+#
+# - **Full pooling** ignores real differences between groups: it is confidently wrong about
+#   Falcon 1, and a posterior predictive check exposes it.
+# - **No pooling** is honest but noisy for small groups and cannot say anything about a new one.
+# - **Partial pooling** shrinks small groups towards the population mean by an amount set by
+#   the data, and predicts new groups from the population distribution.
+# - **Divergences** signal a region the sampler cannot explore; here raising `target_accept`
+#   to 0.95 (smaller steps) removed them, at the cost of more steps per draw.
+# - **Check MCMC against exact answers** where they exist: differences measured in Monte Carlo
+#   standard errors tell you whether the sampler got the right posterior.
