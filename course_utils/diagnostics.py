@@ -53,14 +53,18 @@ class SamplingReport:
         return not self.problems
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the report as a one-column table for display in a notebook."""
+        """Return the report as a small table for display in a notebook.
+
+        Values are formatted as text (counts as integers, r_hat with 3 decimals) so that
+        the column does not turn every number into a float.
+        """
         return pd.DataFrame(
             {
                 "value": [
-                    self.divergences,
-                    round(self.max_r_hat, 3),
-                    int(self.min_ess_bulk),
-                    int(self.min_ess_tail),
+                    f"{self.divergences:d}",
+                    f"{self.max_r_hat:.3f}",
+                    f"{self.min_ess_bulk:.0f}",
+                    f"{self.min_ess_tail:.0f}",
                 ],
                 "worst": ["", self.worst["r_hat"], self.worst["ess_bulk"], self.worst["ess_tail"]],
             },

@@ -43,6 +43,9 @@ def test_healthy_fit_passes_and_reports_values():
     assert "OK" in str(report)
     table = report.to_frame()
     assert list(table.index) == ["divergences", "max r_hat", "min ESS bulk", "min ESS tail"]
+    assert table.loc["divergences", "value"] == "0"
+    assert table.loc["max r_hat", "value"] == f"{report.max_r_hat:.3f}"
+    assert table.loc["min ESS bulk", "value"] == str(round(report.min_ess_bulk))
 
 
 def test_divergences_fail():
