@@ -175,8 +175,9 @@ def plot_shrinkage(
     ax.axhline(pooled, color="C4", linestyle="--", linewidth=1.5, label="pooled")
     for name in annotate:
         j = list(labels).index(name)
-        ax.annotate(name, (x[j], hier_arr[j]), textcoords="offset points", xytext=(6, 4),
-                    fontsize="small")
+        ax.annotate(
+            name, (x[j], hier_arr[j]), textcoords="offset points", xytext=(6, 4), fontsize="small"
+        )
     ax.set_xscale("log")
     ax.set_xlabel("observations in group (log scale)")
     ax.set_ylabel(ylabel)
