@@ -37,12 +37,14 @@ RADON_FITS = ("centered_idata", "noncentered_idata")
 # Code run in the notebook's kernel after its last cell: describe every NUTS fit.
 _INSPECT_FITS = """
 import json as _json, arviz as _az
-_fits = []
+_fits, _seen = [], set()
 for _name, _obj in list(globals().items()):
     if (isinstance(_obj, _az.InferenceData) and "posterior" in _obj.groups()
             and "sample_stats" in _obj.groups() and "diverging" in _obj.sample_stats
-            and "sampling_time" in _obj.posterior.attrs and not _name.startswith("_")):
-        _s = _az.summary(_obj, kind="diagnostics")
+            and "sampling_time" in _obj.posterior.attrs and not _name.startswith("_")
+            and id(_obj) not in _seen):  # a fit bound to two names is counted once
+        _seen.add(id(_obj))
+        _s = _az.summary(_obj, kind="diagnostics", round_to="none")
         _fits.append({
             "fit": _name,
             "sampling_s": float(_obj.posterior.attrs["sampling_time"]),

@@ -17,6 +17,7 @@ with pm.Model() as centered_model:
 
 # %%
 noncentered_idata = centered_idata.copy()
+idata = noncentered_idata  # an alias must not be counted twice
 """
 
 
