@@ -212,9 +212,19 @@ with pm.Model(coords=coords) as pooled_model:
 # %% tags=["nbval-ignore-output"]
 model_graph(pooled_model)
 
+# %% [markdown]
+# `pm.sample` runs NUTS: `tune` warm-up iterations per chain, in which the sampler adapts its
+# step size and the scale of each parameter (and which are then discarded), followed by
+# `draws` kept draws. Four `chains` start from different points, so that we can check they
+# agree. `cores=4` runs the chains in parallel processes; on a machine with fewer cores they
+# share the cores you have. The draws do not depend on it: every chain gets its own seed from
+# `random_seed`, so the results are the same with one core or eight.
+
 # %%
 with pooled_model:
-    pooled_idata = pm.sample(draws=1000, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    pooled_idata = pm.sample(
+        draws=1000, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 
 # %%
 print(check_sampling(pooled_idata, var_names=["mu", "sigma"]))
@@ -256,7 +266,9 @@ model_graph(unpooled_model)
 
 # %%
 with unpooled_model:
-    unpooled_idata = pm.sample(draws=1000, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    unpooled_idata = pm.sample(
+        draws=1000, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 
 # %%
 print(check_sampling(unpooled_idata, var_names=["theta", "sigma"]))
@@ -506,6 +518,7 @@ with hierarchical_model:
         draws=1000,
         tune=1000,
         chains=4,
+        cores=4,
         target_accept=0.95,
         random_seed=rng,
         progressbar=False,
@@ -786,7 +799,9 @@ with pm.Model(coords=coords) as centered_model:
     theta = pm.Normal("theta", mu=mu, sigma=tau, dims="group")
     sigma = pm.HalfNormal("sigma", sigma=10)
     pm.Normal("y", mu=theta[group_idx], sigma=sigma, observed=y)
-    centered_idata = pm.sample(draws=500, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    centered_idata = pm.sample(
+        draws=500, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 centered_report = check_sampling(centered_idata, raise_on_failure=False)
 print(centered_report)
 

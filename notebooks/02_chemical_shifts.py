@@ -133,7 +133,9 @@ with pm.Model() as cs_p:
 
 # %%
 with cs_p:
-    idata_cs_p = pm.sample(draws=500, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    idata_cs_p = pm.sample(
+        draws=500, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 check_sampling(idata_cs_p, var_names=["mu", "sigma"]).to_frame()
 
 # %%
@@ -264,12 +266,16 @@ assert prior_check["prior predictive"].abs().max() < 100
 
 # %%
 with cs_nh:
-    idata_cs_nh = pm.sample(draws=500, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    idata_cs_nh = pm.sample(
+        draws=500, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 check_sampling(idata_cs_nh, var_names=["mu", "sigma"]).to_frame()
 
 # %%
 with cs_h:
-    idata_cs_h = pm.sample(draws=500, tune=1000, chains=4, random_seed=rng, progressbar=False)
+    idata_cs_h = pm.sample(
+        draws=500, tune=1000, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 check_sampling(idata_cs_h, var_names=["mu_mu", "mu_sd", "mu", "sigma"]).to_frame()
 
 # %% [markdown]
@@ -466,7 +472,7 @@ assert p_value < 0.05 and diff.min() < -8 and diff.max() > 8
 # %%
 with cs_h:
     idata_cs_h_rerun = pm.sample(
-        draws=500, tune=1000, chains=4, random_seed=RANDOM_SEED + 1, progressbar=False
+        draws=500, tune=1000, chains=4, cores=4, random_seed=RANDOM_SEED + 1, progressbar=False
     )
 check_sampling(idata_cs_h_rerun, var_names=["mu_mu", "mu_sd", "mu", "sigma"]).to_frame()
 
@@ -507,6 +513,7 @@ with pm.Model(coords=coords) as cs_hs:
         draws=500,
         tune=1000,
         chains=4,
+        cores=4,
         random_seed=rng,
         progressbar=False,
         idata_kwargs={"log_likelihood": True},

@@ -237,7 +237,7 @@ print(f"share of simulated data sets whose regions differ by >= 15: {np.mean(spr
 
 # %%
 with model_h:
-    idata = pm.sample(draws=1000, tune=500, chains=4, random_seed=rng, progressbar=False)
+    idata = pm.sample(draws=1000, tune=500, chains=4, cores=4, random_seed=rng, progressbar=False)
 
 # %%
 report = check_sampling(idata, var_names=["mu", "nu", "theta"])
@@ -343,7 +343,9 @@ assert np.all((ppc_p > 0.1) & (ppc_p < 0.9))
 idatas = {"18-18-18": idata}
 for name in ["3-3-3", "18-3-3"]:
     with build_model_h(waters[name]):
-        idatas[name] = pm.sample(draws=1000, tune=500, chains=4, random_seed=rng, progressbar=False)
+        idatas[name] = pm.sample(
+            draws=1000, tune=500, chains=4, cores=4, random_seed=rng, progressbar=False
+        )
     check_sampling(idatas[name], var_names=["mu", "nu", "theta"])
 
 # %% [markdown]

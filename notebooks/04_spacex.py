@@ -118,7 +118,9 @@ with pm.Model(coords=coords) as no_pooling_model:
 
 # %%
 with no_pooling_model:
-    no_pooling_idata = pm.sample(chains=4, target_accept=0.95, random_seed=rng, progressbar=False)
+    no_pooling_idata = pm.sample(
+        chains=4, cores=4, target_accept=0.95, random_seed=rng, progressbar=False
+    )
 check_sampling(no_pooling_idata, var_names=["theta"]).to_frame()
 
 # %% [markdown]
@@ -159,7 +161,7 @@ with pm.Model(coords=coords) as full_pooling_model:
 
 # %%
 with full_pooling_model:
-    full_pooling_idata = pm.sample(chains=4, random_seed=rng, progressbar=False)
+    full_pooling_idata = pm.sample(chains=4, cores=4, random_seed=rng, progressbar=False)
 check_sampling(full_pooling_idata, var_names=["theta"]).to_frame()
 
 # %%
@@ -288,7 +290,7 @@ _ = fig.suptitle("What the hierarchical model expects before seeing any launch")
 
 # %%
 with hierarchical_model:
-    default_idata = pm.sample(chains=4, random_seed=rng, progressbar=False)
+    default_idata = pm.sample(chains=4, cores=4, random_seed=rng, progressbar=False)
 default_report = check_sampling(
     default_idata, var_names=["alpha", "beta", "mu", "theta"], raise_on_failure=False
 )
@@ -340,7 +342,9 @@ legend = ax.legend(loc="upper right")
 
 # %%
 with hierarchical_model:
-    hierarchical_idata = pm.sample(chains=4, target_accept=0.95, random_seed=rng, progressbar=False)
+    hierarchical_idata = pm.sample(
+        chains=4, cores=4, target_accept=0.95, random_seed=rng, progressbar=False
+    )
 check_sampling(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta"]).to_frame()
 
 # %%

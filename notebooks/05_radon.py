@@ -127,7 +127,9 @@ with pm.Model() as pooled_model:
 
 # %%
 with pooled_model:
-    pooled_idata = pm.sample(draws=500, tune=500, chains=4, random_seed=rng, progressbar=False)
+    pooled_idata = pm.sample(
+        draws=500, tune=500, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 
 # %%
 print(check_sampling(pooled_idata))
@@ -169,6 +171,7 @@ with unpooled_model:
         draws=700,
         tune=500,
         chains=4,
+        cores=4,
         early_max_treedepth=5,
         random_seed=rng,
         progressbar=False,
@@ -261,7 +264,9 @@ legend = ax.legend()
 
 # %%
 with centered_model:
-    centered_idata = pm.sample(draws=200, tune=200, chains=4, random_seed=rng, progressbar=False)
+    centered_idata = pm.sample(
+        draws=200, tune=200, chains=4, cores=4, random_seed=rng, progressbar=False
+    )
 
 # %%
 HYPER = ["mu_alpha", "sig_alpha", "mu_beta", "sig_beta", "eps"]
@@ -336,6 +341,7 @@ with noncentered_model:
         draws=1000,
         tune=500,
         chains=4,
+        cores=4,
         target_accept=0.95,
         early_max_treedepth=5,
         random_seed=rng,
@@ -641,6 +647,7 @@ with noncentered_model:
         draws=1000,
         tune=500,
         chains=4,
+        cores=4,
         target_accept=0.95,
         early_max_treedepth=5,
         random_seed=rerun_rng,
@@ -701,6 +708,7 @@ with uranium_model:
         draws=300,
         tune=500,
         chains=4,
+        cores=4,
         target_accept=0.9,
         early_max_treedepth=5,
         random_seed=rng,

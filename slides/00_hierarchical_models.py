@@ -146,6 +146,7 @@ with cs_nh_model:
         random_seed=rng,
         progressbar=False,
         chains=4,
+        cores=4,
         idata_kwargs={"log_likelihood": True},
     )
 report = check_sampling(cs_nh_idata, var_names=["mu", "sigma"])
@@ -158,6 +159,7 @@ with cs_h_model:
         random_seed=rng,
         progressbar=False,
         chains=4,
+        cores=4,
         idata_kwargs={"log_likelihood": True},
     )
 report = check_sampling(cs_h_idata, var_names=["mu_mu", "mu_sd", "mu", "sigma"])
