@@ -34,8 +34,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	@touch $@
 
+# One xdist worker per core; --dist loadfile keeps the cells of a notebook on one worker, in
+# order (they share a kernel).
 test: env lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: env
 	$(BIN)/ruff check .

@@ -1,12 +1,13 @@
 """Test-session settings for the whole repository (unit tests, nbval, browser tests).
 
 Prints the wall time of every test file at the end, so a long run shows which notebook or
-test module took the time.
+test module took the time (summed over xdist workers: ``make test`` runs ``pytest -n auto
+--dist loadfile``, which keeps the cells of a notebook together on one worker, in order, as
+they share a kernel).
 """
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 import matplotlib
@@ -20,12 +21,9 @@ def pytest_configure(config):
     matplotlib.use("Agg")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    """Add up wall time per test file."""
-    start = time.perf_counter()
-    yield
-    _FILE_SECONDS[item.location[0]] += time.perf_counter() - start
+def pytest_runtest_logreport(report):
+    """Add up the time of every test phase per file (reports reach the xdist controller)."""
+    _FILE_SECONDS[report.nodeid.split("::")[0]] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter):
