@@ -129,6 +129,47 @@ def make_student_edition(nb: NotebookNode) -> NotebookNode:
     return student
 
 
+def code_after_solutions(nb: NotebookNode) -> list[int]:
+    """Find the lesson code cells that run after a code solution (and might need it).
+
+    A student edition whose code solutions all come after the last lesson code cell (the
+    exercises close the notebook) runs exactly the lesson's code up to the exercises, then
+    comment-only answer cells. Code that follows a solution may use what the solution
+    defined, so only running the edition can show that it still works.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The lesson notebook.
+
+    Returns
+    -------
+    list of int
+        Indices (in ``nb.cells``) of non-solution code cells after the first code solution.
+
+    Examples
+    --------
+    >>> sol = {"tags": ["solution"]}
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("x = 1"),
+    ...     nbformat.v4.new_code_cell("y = 2 * x", metadata=sol),
+    ...     nbformat.v4.new_code_cell("print(y)"),
+    ... ])
+    >>> code_after_solutions(nb)
+    [2]
+    """
+    first = next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and is_solution(c)), None
+    )
+    if first is None:
+        return []
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if i > first and c.cell_type == "code" and not is_solution(c)
+    ]
+
+
 def solution_sources(nb: NotebookNode) -> list[str]:
     """Return the (non-blank) sources of the solution cells of a notebook.
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from course_utils import cli, student
@@ -184,14 +186,54 @@ def test_course_edition_is_valid_and_has_no_solution(source, editions):
     assert len(kept) == sum(not student.is_solution(c) for c in lesson.cells)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("source", EXECUTED, ids=lambda p: p.stem)
-def test_course_edition_runs_in_a_fresh_kernel(source, editions):
-    edition = nbformat.read(editions[source.stem], as_version=4)
+def _execute(nb: nbformat.NotebookNode) -> None:
     client = NotebookClient(
-        edition,
+        nb,
         timeout=900,
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
     client.execute()  # raises CellExecutionError naming the failing cell
+
+
+def test_code_after_a_solution_is_found(lesson):
+    assert student.code_after_solutions(lesson) == []  # the exercises close the lesson
+    later = copy.deepcopy(lesson)
+    later.cells.append(new_code_cell("print(secret_square + 1)"))
+    later.cells.append(new_markdown_cell("The end."))
+    assert student.code_after_solutions(later) == [len(lesson.cells)]
+
+
+def test_placeholder_code_does_nothing():
+    assert ast.parse(student.CODE_PLACEHOLDER).body == []  # a comment: runs, defines nothing
+
+
+def test_edition_whose_later_code_needs_a_solution_fails_to_run(lesson):
+    # The check below executes such an edition; show that it does catch the problem.
+    lesson.cells.append(new_code_cell("print(secret_square + 1)"))
+    edition = student.make_student_edition(lesson)
+    with pytest.raises(CellExecutionError, match="secret_square"):
+        _execute(edition)
+    _execute(lesson)  # the lesson itself runs
+
+
+@pytest.mark.parametrize("source", EXECUTED, ids=lambda p: p.stem)
+def test_course_edition_runs_in_a_fresh_kernel(source, editions):
+    """The student edition runs from a fresh kernel, top to bottom.
+
+    When the exercises close the lesson (no lesson code after the first code solution), the
+    edition's code is the lesson's code up to the exercises, then comment-only answer cells:
+    nbval executes exactly that code in a fresh kernel in this suite, so the edition is not run
+    a second time. Otherwise the edition itself is executed.
+    """
+    lesson = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    edition = nbformat.read(editions[source.stem], as_version=4)
+    if student.code_after_solutions(lesson):
+        _execute(edition)
+        return
+    lesson_code = [c for c in lesson.cells if c.cell_type == "code"]
+    first = next(i for i, c in enumerate(lesson_code) if student.is_solution(c))
+    edition_code = [c.source for c in edition.cells if c.cell_type == "code"]
+    assert edition_code[:first] == [c.source for c in lesson_code[:first]]
+    assert edition_code[first:], "the exercises have answer cells"
+    assert set(edition_code[first:]) == {student.CODE_PLACEHOLDER}
