@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupytext.combine import combine_inputs_with_outputs
 from nbclient import NotebookClient
 
 from course_utils._internal import repo_path
@@ -77,6 +78,23 @@ def select_sources(names: Iterable[str], folder: Path = NOTEBOOK_DIR) -> list[Pa
     return sorted(chosen)
 
 
+def _keep_cell_ids(nb: nbformat.NotebookNode, target: Path) -> nbformat.NotebookNode:
+    """Give unchanged cells the ids they have in the notebook at ``target`` (smaller diffs).
+
+    A py:percent source carries no cell ids, so each read makes new ones; Jupytext's
+    combine step takes them from the existing ``.ipynb`` for cells it can match. A target
+    that is missing or not a notebook changes nothing: the executed notebook replaces it.
+    """
+    if not target.is_file():
+        return nb
+    try:
+        previous = nbformat.read(target, as_version=4)
+        nbformat.validate(previous)
+    except (ValueError, KeyError, AttributeError, nbformat.ValidationError):
+        return nb
+    return combine_inputs_with_outputs(nb, previous, fmt="py:percent")
+
+
 def execute_notebook(source: Path, *, timeout: int = 900) -> nbformat.NotebookNode:
     """Run a notebook source top to bottom in a fresh kernel and save the ``.ipynb``.
 
@@ -99,7 +117,7 @@ def execute_notebook(source: Path, *, timeout: int = 900) -> nbformat.NotebookNo
         If a cell raises; the ``.ipynb`` is then left unchanged.
     """
     source = Path(source)
-    nb = jupytext.read(source)
+    nb = _keep_cell_ids(jupytext.read(source), source.with_suffix(".ipynb"))
     nb.metadata["kernelspec"] = {
         "display_name": "Python 3 (ipykernel)",
         "language": "python",

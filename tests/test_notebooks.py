@@ -62,6 +62,20 @@ def test_execute_writes_the_paired_ipynb_with_outputs(folder):
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
+def test_reexecution_keeps_the_ids_of_unchanged_cells(folder):
+    source = folder / "01_first.py"
+    first = notebooks.execute_notebook(source)
+    source.write_text(TINY.replace("x = 6 * 7", "x = 7 * 6"))
+    second = notebooks.execute_notebook(source)
+    ids = [c.id for c in first.cells]
+    assert len(set(ids)) == len(ids)
+    assert [c.id for c in second.cells] == ids  # the edited cell keeps its place and id
+    saved = jupytext.read(folder / "01_first.ipynb")
+    assert saved.cells[1].source.startswith("x = 7 * 6")
+    assert saved.cells[1].outputs[0]["text"] == "42\n"
+    assert [c.id for c in saved.cells] == ids
+
+
 def test_failing_notebook_leaves_the_ipynb_untouched(folder):
     source = folder / "01_first.py"
     target = folder / "01_first.ipynb"
