@@ -686,8 +686,14 @@ print(f"best estimate for {most_shrunk}: {worst.idxmin()}")
 
 # %%
 with hierarchical_model:
+    # var_names also sidesteps a PyMC 5.28 bug: without it the call registers the observed
+    # variable twice and the model can no longer be sampled.
     pm.sample_posterior_predictive(
-        hierarchical_idata, extend_inferencedata=True, random_seed=rng, progressbar=False
+        hierarchical_idata,
+        var_names=["y"],
+        extend_inferencedata=True,
+        random_seed=rng,
+        progressbar=False,
     )
 
 # %%

@@ -298,7 +298,11 @@ assert abs(corr_mu_nu) < 0.3 < corr_alpha_beta
 
 # %%
 with model_h:
-    idata.extend(pm.sample_posterior_predictive(idata, random_seed=rng, progressbar=False))
+    # var_names also sidesteps a PyMC 5.28 bug: without it the call registers the observed
+    # variable twice and the model can no longer be sampled.
+    idata.extend(
+        pm.sample_posterior_predictive(idata, var_names=["y"], random_seed=rng, progressbar=False)
+    )
 
 # %% [markdown]
 # The usual first plot, `az.plot_ppc`, compares the distribution of the raw observations
@@ -670,7 +674,9 @@ pd.DataFrame(by_scale).round(3)
 
 # %% tags=["solution"]
 with build_model_h(waters["18-3-3"]):
-    ppc_mixed = pm.sample_posterior_predictive(idatas["18-3-3"], random_seed=rng, progressbar=False)
+    ppc_mixed = pm.sample_posterior_predictive(
+        idatas["18-3-3"], var_names=["y"], random_seed=rng, progressbar=False
+    )
 mixed_counts = safe_counts(
     ppc_mixed.posterior_predictive["y"], waters["18-3-3"]["group_idx"].to_numpy()
 )

@@ -418,13 +418,19 @@ _ = ax.set(
 # hierarchical model.
 
 # %%
+# var_names also sidesteps a PyMC 5.28 bug: without it the call registers the observed
+# variable twice and the model can no longer be sampled.
 with full_pooling_model:
     full_pooling_idata.extend(
-        pm.sample_posterior_predictive(full_pooling_idata, random_seed=rng, progressbar=False)
+        pm.sample_posterior_predictive(
+            full_pooling_idata, var_names=["y"], random_seed=rng, progressbar=False
+        )
     )
 with hierarchical_model:
     hierarchical_idata.extend(
-        pm.sample_posterior_predictive(hierarchical_idata, random_seed=rng, progressbar=False)
+        pm.sample_posterior_predictive(
+            hierarchical_idata, var_names=["y"], random_seed=rng, progressbar=False
+        )
     )
 
 # %% [markdown]

@@ -559,8 +559,14 @@ compare_runs(hierarchical_idata, unpooled_idata, var_names=["w", "sigma"]).round
 
 # %%
 with hierarchical_model:
+    # var_names also sidesteps a PyMC 5.28 bug: without it the call registers the observed
+    # variable twice and the model can no longer be sampled.
     pm.sample_posterior_predictive(
-        hierarchical_idata, extend_inferencedata=True, random_seed=rng, progressbar=False
+        hierarchical_idata,
+        var_names=["y"],
+        extend_inferencedata=True,
+        random_seed=rng,
+        progressbar=False,
     )
 
 # %%
@@ -664,7 +670,7 @@ for n in (100, 1000, 10_000):
 # %% tags=["solution"]
 with pooled_model:
     pooled_ppc = pm.sample_posterior_predictive(
-        pooled_idata, random_seed=np.random.default_rng(3), progressbar=False
+        pooled_idata, var_names=["y"], random_seed=np.random.default_rng(3), progressbar=False
     )
 fig, ax = plt.subplots()
 ax.set(ylabel="density", title="Posterior predictive check, pooled model")
