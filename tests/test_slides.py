@@ -510,3 +510,20 @@ def test_case_study_deck_renders_offline(notebook, tmp_path, browser):
         assert log["errors"] == [] and log["failed"] == []
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+def test_math_that_never_settles_is_a_clear_error(tmp_path, browser):
+    # A formula stuck in its preview state on a page without MathJax to finish it (and a
+    # stand-in for reveal.js, which open_offline waits for).
+    page_path = tmp_path / "stuck.html"
+    page_path.write_text(
+        "<html><body><script>window.Reveal = {isReady: () => true};</script>"
+        '<span class="MathJax_Preview">x^2</span></body></html>'
+    )
+    page, _ = slides.open_offline(browser, page_path.as_uri(), timeout=10)
+    try:
+        with pytest.raises(RuntimeError, match=r"stuck.html: MathJax did not finish .* 1 s"):
+            slides._wait_for_math(page, "stuck.html", timeout=1)
+    finally:
+        page.context.close()
