@@ -6,15 +6,17 @@ re-implemented: each notebook is executed in a fresh kernel and the fitted
 ``InferenceData`` objects it leaves in its namespace are inspected in that same kernel.
 
 Measured per notebook, with a cold and then a warm PyTensor compile cache (a private
-``base_compiledir`` so the user's cache is untouched): wall time including kernel start,
+``base_compiledir`` so the user's cache is untouched; the quick mode uses the user's cache,
+warm once the course has been run): wall time including kernel start,
 the time of the import cell, the time spent in ``pm.sample`` and the rest. Measured per fit
 (every ``InferenceData`` with a NUTS sample): sampling time, divergences, max r_hat, min bulk
-ESS and ESS per second. Optionally, every model is re-sampled with the alternative NUTS
-backends PyMC offers (nutpie, numpyro) when they are installed.
+ESS and ESS per second. Optionally, the final model of every notebook is re-sampled with
+the alternative NUTS backends PyMC offers (nutpie, numpyro, blackjax) when they are installed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -59,25 +61,63 @@ for _name, _obj in list(globals().items()):
 print(_json.dumps(_fits))
 """
 
-# Re-sample every model of the namespace with each NUTS backend (same settings for all).
+# The final model of every notebook and the target_accept the notebook samples it with: the
+# models the backend comparison re-samples.
+FINAL_MODELS: dict[str, tuple[str, float]] = {
+    "01_pooling": ("hierarchical_model", 0.95),
+    "02_chemical_shifts": ("cs_h", 0.8),
+    "03_water_quality": ("model_h", 0.8),
+    "04_spacex": ("hierarchical_model", 0.95),
+    "05_radon": ("noncentered_model", 0.95),
+    "06_two_group_regression": ("hierarchical_model", 0.95),
+}
+# NUTS implementations `pm.sample(nuts_sampler=...)` accepts besides its own ("pymc").
+BACKENDS = ("nutpie", "numpyro", "blackjax")
+
+# Re-sample one model of the namespace with each backend, same settings for all. The wall time
+# includes compiling the model for that backend (numba for nutpie, JAX for numpyro/blackjax).
 _BACKENDS = """
 import json as _json, time as _time, arviz as _az, pymc as _pm
 _rows = []
-for _name, _obj in list(globals().items()):
-    if not isinstance(_obj, _pm.Model) or _name.startswith("_"):
-        continue
-    for _backend in {backends!r}:
-        _t = _time.perf_counter()
-        with _obj:
-            _idata = _pm.sample(draws=1000, tune=1000, chains=4, nuts_sampler=_backend,
-                                random_seed=1, progressbar=False, compute_convergence_checks=False)
-        _wall = _time.perf_counter() - _t
-        _ess = float(_az.ess(_idata).to_array().min())
-        _rows.append({{"model": _name, "backend": _backend, "wall_s": _wall,
-                       "divergences": int(_idata.sample_stats["diverging"].sum()),
-                       "min_ess_bulk": _ess}})
+for _backend in {backends!r}:
+    _t = _time.perf_counter()
+    with {model}:
+        _idata = _pm.sample(draws=1000, tune=1000, chains=4, cores=4, target_accept={target_accept},
+                            nuts_sampler=_backend, random_seed=1, progressbar=False,
+                            compute_convergence_checks=False)
+    _wall = _time.perf_counter() - _t
+    _s = _az.summary(_idata, kind="diagnostics", round_to="none")
+    _rows.append({{"model": {model!r}, "backend": _backend, "wall_s": _wall,
+                   "divergences": int(_idata.sample_stats["diverging"].sum()),
+                   "max_r_hat": float(_s["r_hat"].max()),
+                   "min_ess_bulk": float(_s["ess_bulk"].min())}})
 print(_json.dumps(_rows))
 """
+
+
+def missing_backends(backends: Sequence[str]) -> list[str]:
+    """Name the requested NUTS backends that cannot be used here.
+
+    Parameters
+    ----------
+    backends : sequence of str
+        Backend names, e.g. ``["nutpie", "numpyro"]``.
+
+    Returns
+    -------
+    list of str
+        One message per unknown or uninstalled backend (empty when all are usable).
+    """
+    problems = []
+    for name in backends:
+        if name not in BACKENDS:
+            problems.append(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+        elif importlib.util.find_spec(name) is None:
+            problems.append(
+                f"{name} is not installed (`make bench-backends` installs nutpie and numpyro "
+                "into .venv-backends and runs the comparison)"
+            )
+    return problems
 
 
 @dataclass
@@ -91,7 +131,7 @@ class NotebookRun:
     cache : str
         ``"cold"`` or ``"warm"`` compile cache.
     wall_s : float
-        Wall time from kernel start to the end of the last cell.
+        Wall time from kernel start to the end of the notebook's last cell.
     kernel_start_s, imports_s, cells_s : float
         Kernel start-up, first code cell (imports), all cells.
     fits : list of dict
@@ -123,12 +163,41 @@ def _last_json(outputs) -> list[dict]:
     return json.loads(text.strip().splitlines()[-1])
 
 
+def kernel_env(compiledir: Path | None, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a measured kernel: PyTensor compiles into ``compiledir``.
+
+    Parameters
+    ----------
+    compiledir : pathlib.Path or None
+        PyTensor ``base_compiledir`` (an empty folder measures a cold cache); None keeps the
+        user's own compile cache.
+    environ : dict, optional
+        Base environment (default: ``os.environ``).
+
+    Returns
+    -------
+    dict of str to str
+        The environment, with ``base_compiledir`` added to any ``PYTENSOR_FLAGS``.
+
+    Examples
+    --------
+    >>> kernel_env(Path("/tmp/c"), {"PYTENSOR_FLAGS": "blas__ldflags="})["PYTENSOR_FLAGS"]
+    'blas__ldflags=,base_compiledir=/tmp/c'
+    """
+    env = dict(os.environ if environ is None else environ)
+    if compiledir is not None:
+        flags = env.get("PYTENSOR_FLAGS", "")
+        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={compiledir}") if f)
+    return env
+
+
 def run_notebook(
     source: Path,
     *,
-    compiledir: Path,
+    compiledir: Path | None,
     cache: str,
     backends: Sequence[str] = (),
+    model: tuple[str, float] | None = None,
 ) -> NotebookRun:
     """Execute one notebook source in a fresh kernel and measure it.
 
@@ -136,28 +205,32 @@ def run_notebook(
     ----------
     source : pathlib.Path
         The py:percent notebook source (nothing is written back).
-    compiledir : pathlib.Path
-        PyTensor ``base_compiledir`` for this kernel (empty folder: cold cache).
+    compiledir : pathlib.Path or None
+        PyTensor ``base_compiledir`` for this kernel (empty folder: cold cache; None: the
+        user's own cache).
     cache : str
         Label of the cache state, stored in the result.
     backends : sequence of str, default ()
-        NUTS backends to compare after the notebook ran (``"pymc"`` is the reference).
+        NUTS backends to re-sample ``model`` with after the notebook ran (include ``"pymc"``,
+        the reference).
+    model : tuple of (str, float), optional
+        Name of the model to re-sample and its ``target_accept``; required with ``backends``.
 
     Returns
     -------
     NotebookRun
         Timings and fit diagnostics.
     """
+    if backends and model is None:
+        raise ValueError("name the model to re-sample with the backends (model=...).")
     nb = jupytext.read(source)
     extra = [new_code_cell(_INSPECT_FITS)]
     if backends:
-        extra.append(new_code_cell(_BACKENDS.format(backends=["pymc", *backends])))
+        name, target_accept = model
+        code = _BACKENDS.format(backends=list(backends), model=name, target_accept=target_accept)
+        extra.append(new_code_cell(code))
     nb.cells.extend(extra)
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    env = {
-        **os.environ,
-        "PYTENSOR_FLAGS": ",".join(f for f in (flags, f"base_compiledir={compiledir}") if f),
-    }
+    env = kernel_env(compiledir)
     client = NotebookClient(
         nb,
         timeout=1800,
@@ -165,12 +238,14 @@ def run_notebook(
         record_timing=True,
         resources={"metadata": {"path": str(source.parent)}},
     )
+    n_own = len(nb.cells) - len(extra)
     start = time.perf_counter()
     with client.setup_kernel(env=env):
         kernel_start = time.perf_counter() - start
         for index, cell in enumerate(nb.cells):
+            if index == n_own:  # the notebook ends here; the rest is measurement
+                wall = time.perf_counter() - start
             client.execute_cell(cell, index)
-    wall = time.perf_counter() - start
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     n_extra = len(extra)
     return NotebookRun(
@@ -302,13 +377,14 @@ def backend_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     Parameters
     ----------
     runs : sequence of NotebookRun
-        Results of :func:`run_notebook` run with ``backends``.
+        Results of :func:`run_notebook` run with ``backends`` (one of them ``"pymc"``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``notebook, model, backend, wall_s, divergences, min_ess_bulk, ess_per_s,
-        ratio_to_pymc``.
+        Columns ``notebook, model, backend, wall_s, divergences, max_r_hat, min_ess_bulk,
+        ess_per_s, ratio_to_pymc``; ESS/s is the smallest bulk ESS over the wall time
+        (compilation included) and ``ratio_to_pymc`` divides it by PyMC's on the same model.
     """
     rows = [{"notebook": run.notebook, **row} for run in runs for row in run.backends]
     table = pd.DataFrame(rows)
@@ -318,7 +394,20 @@ def backend_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     reference = table[table["backend"] == "pymc"].set_index(["notebook", "model"])["ess_per_s"]
     keys = list(zip(table["notebook"], table["model"], strict=True))
     table["ratio_to_pymc"] = table["ess_per_s"].to_numpy() / reference.loc[keys].to_numpy()
-    return table.round({"wall_s": 2, "min_ess_bulk": 0, "ess_per_s": 1, "ratio_to_pymc": 2})
+    columns = [
+        "notebook",
+        "model",
+        "backend",
+        "wall_s",
+        "divergences",
+        "max_r_hat",
+        "min_ess_bulk",
+        "ess_per_s",
+        "ratio_to_pymc",
+    ]
+    return table[columns].round(
+        {"wall_s": 1, "max_r_hat": 3, "min_ess_bulk": 0, "ess_per_s": 1, "ratio_to_pymc": 2}
+    )
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -354,6 +443,7 @@ def run_benchmark(
     cold: bool = True,
     backends: Sequence[str] = (),
     reparameterisation: tuple[str, str] | None = None,
+    final_models: dict[str, tuple[str, float]] = FINAL_MODELS,
     report=print,
 ) -> dict[str, pd.DataFrame]:
     """Run the benchmark and write ``<table>.csv`` and ``benchmark.md`` to ``out_dir``.
@@ -365,11 +455,16 @@ def run_benchmark(
     out_dir : pathlib.Path
         Output folder (created).
     cold : bool, default True
-        Also measure each notebook with an empty compile cache first.
+        Measure each notebook with an empty private compile cache, then warm in that cache.
+        Otherwise run each notebook once with the user's own compile cache (warm once the
+        course has been run: ``course run``).
     backends : sequence of str, default ()
-        Alternative NUTS backends to compare (e.g. ``("nutpie", "numpyro")``).
+        Alternative NUTS backends to compare with PyMC's own (e.g. ``("nutpie", "numpyro")``),
+        on the warm run of every notebook listed in ``final_models``.
     reparameterisation : tuple of str, optional
         Names of a centered and a non-centered fit to compare.
+    final_models : dict, default FINAL_MODELS
+        Notebook stem -> (model name, target_accept) re-sampled with the backends.
     report : callable, default print
         Progress messages.
 
@@ -381,12 +476,19 @@ def run_benchmark(
     runs = []
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         for i, source in enumerate(sources, start=1):
-            compiledir = Path(tmp) / source.stem
+            # Cold then warm in a private cache; or only the user's own cache, which is warm
+            # once the course has been run.
+            compiledir = Path(tmp) / source.stem if cold else None
             for cache in (["cold"] if cold else []) + ["warm"]:
                 report(f"[{i}/{len(sources)}] {source.stem} ({cache} cache) ...")
-                with_backends = backends if cache == "warm" else ()
+                model = final_models.get(source.stem)
+                compare = backends and cache == "warm" and model is not None
                 run = run_notebook(
-                    source, compiledir=compiledir, cache=cache, backends=with_backends
+                    source,
+                    compiledir=compiledir,
+                    cache=cache,
+                    backends=("pymc", *backends) if compare else (),
+                    model=model if compare else None,
                 )
                 runs.append(run)
                 report(f"[{i}/{len(sources)}] {source.stem} ({cache} cache): {run.wall_s:.1f} s")

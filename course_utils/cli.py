@@ -55,12 +55,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     sources = notebooks.select_sources(args.notebooks)
     quick = args.quick
+    problems = bench.missing_backends(args.backends)
+    if problems:
+        raise ValueError("; ".join(problems) + ".")
     compare_radon = not quick and bench.RADON_NOTEBOOK in [s.stem for s in sources]
     tables = bench.run_benchmark(
         sources,
         Path(args.out),
         cold=not quick,
-        backends=() if quick else args.backends,
+        backends=args.backends,
         reparameterisation=bench.RADON_FITS if compare_radon else None,
     )
     for name, table in tables.items():
@@ -124,14 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--quick",
         action="store_true",
-        help="warm cache only, no backend or reparameterisation comparison (checks it works)",
+        help="warm cache only, no reparameterisation comparison (checks that it works)",
     )
     bench.add_argument(
         "--backends",
         nargs="+",
         default=(),
         metavar="NAME",
-        help="also re-sample every model with these NUTS backends, e.g. nutpie numpyro",
+        help="also re-sample each notebook's final model with these NUTS backends "
+        "(nutpie, numpyro, blackjax) and compare them with PyMC's",
     )
     bench.add_argument("--out", default="build/bench", help="output folder (default build/bench)")
     bench.set_defaults(func=_cmd_bench)
