@@ -114,8 +114,8 @@ def missing_backends(backends: Sequence[str]) -> list[str]:
             problems.append(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
         elif importlib.util.find_spec(name) is None:
             problems.append(
-                f"{name} is not installed (`make bench-backends` installs nutpie and numpyro "
-                "into .venv-backends and runs the comparison)"
+                f"{name} is not installed (`pip install {name}`; `make bench-backends` sets "
+                "up nutpie and numpyro in .venv-backends and runs the comparison)"
             )
     return problems
 

@@ -105,7 +105,7 @@ def test_missing_backends_are_named_with_the_fix(monkeypatch):
     monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: None)
     problems = bench.missing_backends(["nutpie", "stan"])
     assert problems[0].startswith("nutpie is not installed")
-    assert "make bench-backends" in problems[0]
+    assert "`pip install nutpie`" in problems[0] and "make bench-backends" in problems[0]
     assert problems[1] == "unknown backend 'stan' (choose from nutpie, numpyro, blackjax)"
     monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: object())
     assert bench.missing_backends(["nutpie", "numpyro"]) == []
