@@ -725,15 +725,14 @@ MATHJAX_DONE_JS = """() => new Promise((resolve) => {
     MathJax.Hub.Queue(() => resolve(true));
 })"""
 
-# Typeset whatever is not typeset yet (already typeset formulas are skipped), then resolve.
-MATHJAX_RETYPESET_JS = """() => new Promise((resolve) => {
-    if (!window.MathJax || !window.MathJax.Hub) { resolve(false); return; }
-    MathJax.Hub.Queue(["Typeset", MathJax.Hub], () => resolve(true));
-})"""
-
-# True once no formula is still being processed or shown as a preview.
-MATH_SETTLED_JS = """() => !document.querySelector(
-    '.MathJax_Processing, .MathJax_Processed:empty, .MathJax_Preview:not(:empty)')"""
+# TeX source (shortened) of every formula not typeset: still processing, hidden, or shown
+# as its preview. Empty once MathJax has finished with the page.
+UNTYPESET_MATH_JS = """() => Array.from(document.querySelectorAll(
+    '.MathJax_Processing, .MathJax_Processed:empty, .MathJax_Preview:not(:empty)'), (el) => {
+        let next = el.nextElementSibling;
+        while (next && next.tagName !== 'SCRIPT') { next = next.nextElementSibling; }
+        return (next || el).textContent.trim().slice(0, 60);
+    })"""
 
 
 def open_offline(
@@ -821,21 +820,14 @@ def _check_log(log: dict[str, list[str]], what: str) -> None:
         )
 
 
-def _wait_for_math(page: Page, name: str, timeout: float) -> None:
-    """Wait until MathJax has typeset every formula, asking it again for any left half-done.
-
-    The print layout moves slides while MathJax may still be typesetting them; a formula caught
-    in the move can stay in its preview state until MathJax is asked to typeset again.
-    """
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(MATH_SETTLED_JS):
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"{name}: MathJax did not finish typesetting within {timeout:.0f} s. Re-render "
-                "with `course slides`; if it persists, a formula in the deck may be invalid TeX."
-            )
-        page.evaluate(MATHJAX_RETYPESET_JS)
-        page.wait_for_timeout(250)
+def _check_math(page: Page, name: str) -> None:
+    """Raise if any formula on the page is not typeset (call once MathJax's queue is empty)."""
+    untypeset = page.evaluate(UNTYPESET_MATH_JS)
+    if untypeset:
+        raise RuntimeError(
+            f"{name}: {len(untypeset)} formula(s) not typeset, e.g. {untypeset[:3]}. Re-render "
+            "with `course slides`; if it persists, check the TeX of these formulas."
+        )
 
 
 def render_pdf(html_path: Path, pdf_path: Path, *, browser: Browser, timeout: float = 60) -> Path:
@@ -860,7 +852,8 @@ def render_pdf(html_path: Path, pdf_path: Path, *, browser: Browser, timeout: fl
     Raises
     ------
     RuntimeError
-        If the page requested a remote host, missed a local file or raised an error.
+        If the page requested a remote host, missed a local file or raised an error, or left
+        a formula untypeset.
     """
     url = Path(html_path).resolve().as_uri() + "?print-pdf"
     page, log = open_offline(browser, url, timeout=timeout)
@@ -868,12 +861,12 @@ def render_pdf(html_path: Path, pdf_path: Path, *, browser: Browser, timeout: fl
         page.wait_for_selector(".reveal .slides .pdf-page", state="attached", timeout=timeout * 1e3)
         page.wait_for_load_state("networkidle", timeout=timeout * 1e3)
         _check_log(log, Path(html_path).name)  # fail fast: a broken deck may never settle
-        # The print layout moves every slide into a page after start-up: let MathJax finish
-        # anything queued since, and the web fonts (math glyphs) load, before printing.
+        # The deck typesets its math once the print layout is in place (the pages are attached
+        # in the same step): wait until MathJax is through its queue and the math fonts loaded.
         page.wait_for_load_state("networkidle", timeout=timeout * 1e3)
         page.evaluate(MATHJAX_DONE_JS)
         page.evaluate("() => document.fonts.ready.then(() => true)")
-        _wait_for_math(page, Path(html_path).name, timeout)
+        _check_math(page, Path(html_path).name)
         _check_log(log, Path(html_path).name)
         page.pdf(path=str(pdf_path), print_background=True, prefer_css_page_size=True)
     finally:

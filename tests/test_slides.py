@@ -512,18 +512,72 @@ def test_case_study_deck_renders_offline(notebook, tmp_path, browser):
         page.context.close()
 
 
+# reveal.js's print view holds every slide outside the document for one animation frame while
+# it builds the pages (only the stacks of vertical slides stay). Under load, MathJax could be
+# half-way through a formula then. Provoke that: hold the layout until MathJax has started
+# on a formula (at most 3 s), then keep the slides outside the document for 3 s.
+SLOW_PRINT_LAYOUT_JS = """(() => {
+    const frame = window.requestAnimationFrame.bind(window);
+    const start = performance.now();
+    const detached = () => document.querySelector('.reveal .slides')
+        && !document.querySelector('.reveal .slides section:not(.stack)');
+    const hold = (callback) => document.querySelector('.MathJax_Processing')
+        || performance.now() - start > 3000 ? frame(callback) : setTimeout(() => hold(callback), 5);
+    window.requestAnimationFrame = (callback) =>
+        detached() ? setTimeout(() => frame(callback), 3000) : hold(callback);
+})();"""
+
+
+def _print_with_slow_layout(html_path, browser, monkeypatch):
+    new_context = browser.new_context
+
+    def slow_context(**kwargs):
+        context = new_context(**kwargs)
+        context.add_init_script(SLOW_PRINT_LAYOUT_JS)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", slow_context)
+    return slides.render_pdf(html_path, html_path.with_suffix(".pdf"), browser=browser)
+
+
 @pytest.mark.browser
-def test_math_that_never_settles_is_a_clear_error(tmp_path, browser):
-    # A formula stuck in its preview state on a page without MathJax to finish it (and a
-    # stand-in for reveal.js, which open_offline waits for).
+def test_math_is_typeset_after_the_print_layout(tmp_path, lesson, browser, monkeypatch):
+    # Under load, MathJax used to typeset while the print layout held the slides outside the
+    # document: the formula then stayed hidden in the PDF. Provoked here on purpose.
+    slides.copy_assets(tmp_path)
+    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    pdf = _print_with_slow_layout(html_path, browser, monkeypatch)
+    assert pdf.stat().st_size > 0
+
+
+@pytest.mark.browser
+def test_math_typeset_during_the_print_layout_is_caught(tmp_path, lesson, browser, monkeypatch):
+    # Negative control: the deck without its wait for the print layout fails, naming the formula.
+    slides.copy_assets(tmp_path)
+    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    html = html_path.read_text()
+    assert html.count("skipStartupTypeset: true") == 1
+    html_path.write_text(html.replace("skipStartupTypeset: true", "skipStartupTypeset: false"))
+    untypeset = r"deck.slides.html: 1 formula\(s\) not typeset.*theta_j"
+    with pytest.raises(RuntimeError, match=untypeset):
+        _print_with_slow_layout(html_path, browser, monkeypatch)
+
+
+@pytest.mark.browser
+def test_untypeset_math_is_a_clear_error(tmp_path, browser):
+    # A formula left in its preview state (no MathJax on this page to finish it; a stand-in
+    # for reveal.js, which open_offline waits for).
     page_path = tmp_path / "stuck.html"
     page_path.write_text(
         "<html><body><script>window.Reveal = {isReady: () => true};</script>"
-        '<span class="MathJax_Preview">x^2</span></body></html>'
+        '<span class="MathJax_Preview">x^2</span><script type="math/tex">x^2</script>'
+        "</body></html>"
     )
     page, _ = slides.open_offline(browser, page_path.as_uri(), timeout=10)
     try:
-        with pytest.raises(RuntimeError, match=r"stuck.html: MathJax did not finish .* 1 s"):
-            slides._wait_for_math(page, "stuck.html", timeout=1)
+        with pytest.raises(RuntimeError, match=r"stuck.html: 1 formula\(s\) not typeset.*x\^2"):
+            slides._check_math(page, "stuck.html")
     finally:
         page.context.close()
