@@ -1,9 +1,10 @@
 # The two commands of the README:
-#   make course   set up the environment, fetch data, execute notebooks, render slides,
-#                 write student editions
-#   make test     the full test suite (lint, unit tests, nbval on every notebook, pairing,
-#                 browser tests of the slides)
-# Everything runs from the virtualenv in .venv, installed from requirements.lock.
+#   make course   set up the environment, fetch data, execute every notebook into
+#                 build/executed/, render the slides and write the student editions from them
+#   make test     the full test suite (lint, type check, unit tests, the validation of every
+#                 committed notebook, pairing, browser tests of the slides)
+# Everything runs from the virtualenv in .venv, installed from requirements.lock. Neither
+# command changes a tracked file; `course run --in-place` (authors) does.
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,9 +22,9 @@ unexport MPLBACKEND
 course: env
 	course fetch
 	course run
-	course slides --execute
-	course student
-	@echo "Done. Notebooks: notebooks/*.ipynb  Slides: build/slides/  Student editions: build/student/"
+	course slides --executed build/executed
+	course student --executed build/executed
+	@echo "Done. Executed notebooks: build/executed/  Slides: build/slides/  Student editions: build/student/"
 
 env: $(STAMP)
 
@@ -42,6 +43,7 @@ test: env lint
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 lab: env
 	$(BIN)/jupyter lab notebooks/

@@ -1,9 +1,10 @@
-"""Test-session settings for the whole repository (unit tests, nbval, browser tests).
+"""Test-session settings for the whole repository (unit tests, notebooks, browser tests).
 
-Prints the wall time of every test file at the end, so a long run shows which notebook or
-test module took the time (summed over xdist workers: ``make test`` runs ``pytest -n auto
---dist loadfile``, which keeps the cells of a notebook together on one worker, in order, as
-they share a kernel).
+Enables the notebook validation (:mod:`course_utils.tools.nbcheck`: every committed notebook of
+``course.toml`` re-executed by nbval and compared within Monte Carlo error) and prints the wall
+time of every test file at the end, so a long run shows which notebook or test module took the
+time (summed over xdist workers: ``make test`` runs ``pytest -n auto --dist loadfile``, which
+keeps the cells of a notebook together on one worker, in order, as they share a kernel).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections import defaultdict
 import matplotlib
 import pytest
 
+pytest_plugins = ["course_utils.tools.nbcheck"]
+
 _FILE_SECONDS: dict[str, float] = defaultdict(float)
 
 
 def pytest_configure(config):
-    """Draw unit-test figures off screen (nbval kernels are separate processes)."""
+    """Draw unit-test figures off screen (notebook kernels are separate processes)."""
     matplotlib.use("Agg")
 
 
@@ -36,7 +39,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark nbval's notebook cells ``notebooks`` so ``-m notebooks`` selects them."""
+    """Mark the notebook validation items ``notebooks`` so ``-m notebooks`` selects them."""
     for item in items:
         if item.nodeid.split("::")[0].endswith(".ipynb"):
             item.add_marker(pytest.mark.notebooks)

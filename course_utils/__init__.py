@@ -1,14 +1,20 @@
 """Helpers for the Bayesian hierarchical models course.
 
-One module per concern:
+The lessons import only these modules, which need only the scientific stack (PyMC, ArviZ,
+PreliZ, matplotlib, pandas, SciPy, pooch):
 
-- :mod:`course_utils.data` -- load and validate the course datasets;
+- :mod:`course_utils.data` -- load and validate the course datasets (fetched and verified
+  with pooch; the small tables ship with the package);
 - :mod:`course_utils.simulate` -- seeded generators for the synthetic datasets;
 - :mod:`course_utils.plots` -- the course plotting style and comparison plots;
 - :mod:`course_utils.diagnostics` -- sampling checks that raise when a fit is not trustworthy;
-- :mod:`course_utils.exact` -- exact (quadrature) reference posteriors;
-- :mod:`course_utils.slides` -- offline reveal.js slides and PDF handouts;
-- :mod:`course_utils.cli` -- the ``course`` command line.
+- :mod:`course_utils.exact` -- exact (quadrature) reference posteriors.
+
+The course tooling (the ``course`` command: run, seeds, slides, student editions, site,
+benchmark) is the subpackage :mod:`course_utils.tools`, with its own dependencies (the
+``tools`` extra).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+__all__ = ["data", "diagnostics", "exact", "plots", "simulate"]

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def repo_path(*parts: str) -> Path:
-    """Return a path inside the course repository.
-
-    Parameters
-    ----------
-    *parts : str
-        Path components relative to the repository root.
-
-    Returns
-    -------
-    pathlib.Path
-        The absolute path (it may not exist).
-    """
-    return REPO_ROOT.joinpath(*parts)
+__all__ = ["require_columns"]
 
 
-def require_columns(df, columns: list[str], what: str) -> None:
+def require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
     """Raise ``ValueError`` naming every missing column of ``df``.
 
     Parameters

@@ -2,10 +2,12 @@
 
 Two datasets are public files owned by others (chemical shifts, radon). They are never
 stored in the repository: :func:`fetch_file` downloads them with pooch from the pinned URLs
-in ``data/registry.csv`` into a user cache and verifies their sha256. If the environment
-variable ``COURSE_DATA_DIR`` names a folder, files are read from that folder instead, with
-no network access (the checksum is still verified). The SpaceX table is a small table of
-facts written by the project itself (``data/spacex_launches.csv``).
+of the registry (``course_utils/datasets/registry.csv``, shipped with the package) into a
+user cache and verifies their sha256. If the environment variable ``COURSE_DATA_DIR`` names
+a folder, files are read from that folder instead, with no network access (the checksum is
+still verified). The small tables of facts written by the project itself (SpaceX launches)
+ship with the package too, each with its data card, and are read through
+:mod:`importlib.resources`, so a plain ``pip install`` of the package can load everything.
 
 Every loader returns a validated :class:`pandas.DataFrame`; anything unexpected raises a
 :class:`DataError` (a ``ValueError``) that names the problem and how to fix it.
@@ -15,18 +17,40 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
 import pooch
 
-from course_utils._internal import repo_path, require_columns
+from course_utils._internal import require_columns
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "DATA_DIR_ENV",
+    "DataError",
+    "ExternalFile",
+    "cache_dir",
+    "fetch_all",
+    "fetch_file",
+    "load_chemical_shifts",
+    "load_radon",
+    "load_spacex",
+    "read_registry",
+    "validate_chemical_shifts",
+    "validate_radon",
+    "validate_spacex",
+    "verify_file",
+]
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 CACHE_DIR_ENV = "COURSE_CACHE_DIR"
 FETCH_COMMAND = "course fetch"
-REGISTRY_FILE = repo_path("data", "registry.csv")
-SPACEX_FILE = repo_path("data", "spacex_launches.csv")
+DATASETS = files("course_utils") / "datasets"
+REGISTRY_FILE = DATASETS / "registry.csv"
+SPACEX_FILE = DATASETS / "spacex_launches.csv"
+CACHE_NAME = "hierarchical-course"
 
 
 class DataError(ValueError):
@@ -58,12 +82,20 @@ class ExternalFile:
     licence: str
 
 
-def read_registry(path: Path | str = REGISTRY_FILE) -> dict[str, ExternalFile]:
+def _read_csv(path: Path | str | Traversable, **kwargs) -> pd.DataFrame:
+    """Read a CSV from a path or from a file shipped with the package."""
+    if isinstance(path, Traversable) and not isinstance(path, Path):
+        with path.open("r", encoding="utf-8") as stream:
+            return pd.read_csv(stream, **kwargs)
+    return pd.read_csv(path, **kwargs)
+
+
+def read_registry(path: Path | str | Traversable = REGISTRY_FILE) -> dict[str, ExternalFile]:
     """Read the registry of external datasets.
 
     Parameters
     ----------
-    path : path-like, default ``data/registry.csv``
+    path : path-like, default the registry shipped with the package
         CSV with columns ``name, sha256, url, source, licence``.
 
     Returns
@@ -76,9 +108,21 @@ def read_registry(path: Path | str = REGISTRY_FILE) -> dict[str, ExternalFile]:
     >>> sorted(read_registry())
     ['chemical_shifts_theo_exp.csv', 'radon.csv']
     """
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = _read_csv(path, dtype=str, keep_default_na=False)
     require_columns(table, ["name", "sha256", "url", "source", "licence"], f"registry {path}")
     return {row["name"]: ExternalFile(**row) for row in table.to_dict(orient="records")}
+
+
+def _fetcher(registry: dict[str, ExternalFile]) -> pooch.Pooch:
+    """Return the pooch that downloads the registry's files into the course cache."""
+    return pooch.create(
+        path=pooch.os_cache(CACHE_NAME),
+        base_url="",
+        env=CACHE_DIR_ENV,
+        registry={name: f"sha256:{entry.sha256}" for name, entry in registry.items()},
+        urls={name: entry.url for name, entry in registry.items()},
+        retry_if_failed=2,
+    )
 
 
 def cache_dir() -> Path:
@@ -90,9 +134,13 @@ def cache_dir() -> Path:
     -------
     pathlib.Path
         The cache folder (created on first download).
+
+    Examples
+    --------
+    >>> cache_dir().name in {"hierarchical-course", os.environ.get(CACHE_DIR_ENV, "")}
+    True
     """
-    override = os.environ.get(CACHE_DIR_ENV)
-    return Path(override) if override else Path(pooch.os_cache("hierarchical-course"))
+    return Path(_fetcher({}).abspath)
 
 
 def verify_file(path: Path, entry: ExternalFile) -> Path:
@@ -142,7 +190,7 @@ def fetch_file(name: str, *, registry: dict[str, ExternalFile] | None = None) ->
     name : str
         File name, a key of the registry.
     registry : dict, optional
-        Registry to use instead of ``data/registry.csv``.
+        Registry to use instead of the one shipped with the package.
 
     Returns
     -------
@@ -157,7 +205,7 @@ def fetch_file(name: str, *, registry: dict[str, ExternalFile] | None = None) ->
 
     Examples
     --------
-    >>> fetch_file("radon.csv").name  # doctest: +SKIP
+    >>> fetch_file("radon.csv").name
     'radon.csv'
     """
     registry = read_registry() if registry is None else registry
@@ -168,13 +216,7 @@ def fetch_file(name: str, *, registry: dict[str, ExternalFile] | None = None) ->
     if local_dir:
         return verify_file(Path(local_dir) / name, entry)
     try:
-        downloaded = pooch.retrieve(
-            entry.url,
-            known_hash=f"sha256:{entry.sha256}",
-            fname=name,
-            path=cache_dir(),
-            progressbar=False,
-        )
+        downloaded = _fetcher(registry).fetch(name, progressbar=False)
     except ValueError as err:  # pooch: checksum mismatch (the download is discarded)
         raise DataError(
             f"download of {name} from {entry.url} does not have the pinned sha256, so it was "
@@ -196,7 +238,7 @@ def fetch_all(*, registry: dict[str, ExternalFile] | None = None) -> dict[str, P
     Parameters
     ----------
     registry : dict, optional
-        Registry to use instead of ``data/registry.csv``.
+        Registry to use instead of the one shipped with the package.
 
     Returns
     -------
@@ -258,7 +300,7 @@ def validate_chemical_shifts(df: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> raw = pd.DataFrame({"ID": ["1BM8"], "aa": ["ILE"], "theo": [61.18],
     ...                     "exp": [58.27], "cat": ["Non-Polar"]})
-    >>> round(validate_chemical_shifts(raw)["diff"].iloc[0], 2)
+    >>> round(float(validate_chemical_shifts(raw)["diff"].iloc[0]), 2)
     2.91
     """
     what = "chemical shifts"
@@ -414,8 +456,8 @@ def load_chemical_shifts() -> pd.DataFrame:
 
     Examples
     --------
-    >>> cs = load_chemical_shifts()  # doctest: +SKIP
-    >>> cs["aa"].cat.categories[:3].tolist()  # doctest: +SKIP
+    >>> cs = load_chemical_shifts()
+    >>> cs["aa"].cat.categories[:3].tolist()
     ['ALA', 'ARG', 'ASN']
     """
     return validate_chemical_shifts(pd.read_csv(fetch_file("chemical_shifts_theo_exp.csv")))
@@ -431,20 +473,21 @@ def load_radon() -> pd.DataFrame:
 
     Examples
     --------
-    >>> radon = load_radon()  # doctest: +SKIP
-    >>> radon["county"].cat.categories.size  # doctest: +SKIP
+    >>> radon = load_radon()
+    >>> radon["county"].cat.categories.size
     85
     """
     return validate_radon(pd.read_csv(fetch_file("radon.csv")))
 
 
-def load_spacex(path: Path | str = SPACEX_FILE) -> pd.DataFrame:
+def load_spacex(path: Path | str | Traversable = SPACEX_FILE) -> pd.DataFrame:
     """Load the SpaceX launches by vehicle family.
 
     Parameters
     ----------
-    path : path-like, default ``data/spacex_launches.csv``
-        CSV with columns ``vehicle, launches, successes``.
+    path : path-like, default the table shipped with the package
+        CSV with columns ``vehicle, launches, successes`` (its data card,
+        ``spacex_launches.md``, is beside it).
 
     Returns
     -------
@@ -456,4 +499,4 @@ def load_spacex(path: Path | str = SPACEX_FILE) -> pd.DataFrame:
     >>> load_spacex()["launches"].sum()
     np.int64(327)
     """
-    return validate_spacex(pd.read_csv(path))
+    return validate_spacex(_read_csv(path))

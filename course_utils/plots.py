@@ -19,6 +19,14 @@ from matplotlib.axes import Axes
 
 STYLE_FILE = files("course_utils") / "styles" / "course.mplstyle"
 
+__all__ = [
+    "STYLE_FILE",
+    "model_graph",
+    "plot_forest_comparison",
+    "plot_shrinkage",
+    "use_course_style",
+]
+
 
 def use_course_style() -> None:
     """Apply the course matplotlib style (ArviZ grayscale + ``course.mplstyle``).
@@ -174,7 +182,7 @@ def plot_shrinkage(
     ax.scatter(x, hier_arr, color="C0", label="hierarchical", zorder=3)
     ax.axhline(pooled, color="C4", linestyle="--", linewidth=1.5, label="pooled")
     for name in annotate:
-        j = list(labels).index(name)
+        j = list(labels or ()).index(name)
         ax.annotate(
             name, (x[j], hier_arr[j]), textcoords="offset points", xytext=(6, 4), fontsize="small"
         )

@@ -12,10 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "TwoGroupRegression",
+    "simulate_grouped_measurements",
+    "simulate_two_group_regression",
+    "simulate_water_quality",
+]
+
 
 def _check_rng(rng: object) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(
+        raise TypeError(
             f"rng must be a numpy Generator, got {type(rng).__name__}: create one with "
             "rng = np.random.default_rng(RANDOM_SEED)."
         )
@@ -26,7 +33,9 @@ def _as_counts(values: Sequence[int] | int, name: str) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of integers, got {values!r}.")
-    if not np.issubdtype(arr.dtype, np.number) or np.any(arr != np.round(arr)):
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        raise TypeError(f"{name} must contain whole numbers, got {values!r}.")
+    if np.any(arr != np.round(arr)):
         raise ValueError(f"{name} must contain whole numbers, got {values!r}.")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {values!r}.")
@@ -141,7 +150,9 @@ def simulate_two_group_regression(
     ((10, 3), [-1.0, -3.5, -6.0])
     """
     rng = _check_rng(rng)
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise TypeError(f"n (rows per group) must be an integer, got {type(n).__name__} {n!r}.")
+    if n < 1:
         raise ValueError(f"n (rows per group) must be a positive integer, got {n!r}.")
     w_a_arr = np.asarray(w_a, dtype=float)
     w_b_arr = -w_a_arr if w_b is None else np.asarray(w_b, dtype=float)

@@ -1,5 +1,5 @@
 # %% [markdown] tags=["slide"]
-# # Chemical shifts: pooled, unpooled and hierarchical models
+# # 02 · Chemical shifts: pooled, unpooled and hierarchical models
 #
 # A quantum-chemistry calculation predicts the NMR chemical shift of each amino acid in a
 # protein. **How far off is it, and is it off by the same amount for every kind of amino

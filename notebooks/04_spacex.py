@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 04 — SpaceX launches: no pooling, full pooling and a hierarchical model
+# # 04 · SpaceX launches: no pooling, full pooling and a hierarchical model
 #
 # SpaceX has flown four families of rockets. Falcon 9 has flown hundreds of times; the other
 # three only a handful. How reliable is each family, and what should we expect from the *next*,

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Radon in Minnesota homes: varying intercepts and slopes
+# # 05 · Radon in Minnesota homes: varying intercepts and slopes
 #
 # Radon is a radioactive gas that seeps from the ground into houses. It is colourless and
 # odourless, and it is the second leading cause of lung cancer after smoking. The US

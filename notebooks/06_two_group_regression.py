@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Two groups, opposite effects: pooled, unpooled and hierarchical regression
+# # 06 · Two groups, opposite effects: pooled, unpooled and hierarchical regression
 #
 # A simulated multivariate regression in which two groups respond to the same features in
 # opposite directions. Because we simulate, we know the true weights and can check what each

@@ -38,9 +38,21 @@ def test_registry_without_required_columns_is_rejected(tmp_path):
 
 
 def test_external_files_are_not_committed_to_the_repository():
-    repo_data = Path(data.__file__).resolve().parents[1] / "data"
-    assert not (repo_data / "radon.csv").exists()
-    assert not (repo_data / "chemical_shifts_theo_exp.csv").exists()
+    root = Path(data.__file__).resolve().parents[1]
+    pinned = {entry.sha256 for entry in data.read_registry().values()}
+    skip = {".git", ".venv", ".venv-backends", "build", "node_modules"}
+    files = [
+        p for p in root.rglob("*") if p.is_file() and not skip & set(p.relative_to(root).parts)
+    ]
+    assert len(files) > 20, "the walk found the repository's files"
+    copies = [p for p in files if hashlib.sha256(p.read_bytes()).hexdigest() in pinned]
+    assert copies == [], "external datasets must be fetched, never committed"
+
+
+def test_small_tables_ship_inside_the_package():
+    assert data.SPACEX_FILE.is_file() and data.REGISTRY_FILE.is_file()
+    assert (data.DATASETS / "spacex_launches.md").is_file(), "every table has its data card"
+    assert Path(str(data.SPACEX_FILE)).is_relative_to(Path(data.__file__).parent)
 
 
 # --- fetching: local folder ------------------------------------------------------------------

@@ -1,66 +1,88 @@
-"""Every Jupytext pair (.py source + executed .ipynb) holds the same cells.
+"""Every Jupytext pair (.py source + executed .ipynb) of the course holds the same cells.
 
-`jupytext --sync` is not a test (it overwrites whichever file is older) and
-`jupytext --diff` exits 0 on differences, so the pairs are read and compared here.
+`jupytext --sync` is not a test (it overwrites whichever file is older) and `jupytext --diff`
+exits 0 on differences, so the pairs are read and compared with
+`jupytext.compare.compare_notebooks`, which names the first cell that differs.
 """
 
-from pathlib import Path
+from __future__ import annotations
+
+import copy
+import tomllib
 
 import jupytext
+import nbformat
 import pytest
+from jupytext.compare import NotebookDifference, compare_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = [ROOT / "notebooks", ROOT / "slides"]
-SOURCES = sorted(p for folder in FOLDERS for p in folder.glob("[0-9][0-9]_*.py"))
-EXECUTED = sorted(p for folder in FOLDERS for p in folder.glob("[0-9][0-9]_*.ipynb"))
+from course_utils.tools import manifest
+
+COURSE = manifest.load_course()
+PAIRED_KEYS = [
+    key
+    for key in tomllib.loads((COURSE.root / "jupytext.toml").read_text())[
+        "cell_metadata_filter"
+    ].split(",")
+    if not key.startswith("-")
+]
 
 pytestmark = pytest.mark.notebooks
 
 
-def cell_signature(path: Path) -> list[tuple]:
-    """What must agree between the two files of a pair, cell by cell."""
-    nb = jupytext.read(path)
-    return [
-        (
-            cell.cell_type,
-            cell.source.strip(),
-            tuple(cell.metadata.get("tags", ())),
-            cell.metadata.get("slideshow", {}).get("slide_type"),
-        )
-        for cell in nb.cells
-    ]
+def _paired_view(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with only the cell metadata the .py keeps (jupytext.toml's filter)."""
+    view = copy.deepcopy(nb)
+    for cell in view.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in PAIRED_KEYS}
+    return view
 
 
-def test_there_are_notebooks_to_check():
-    assert len([p for p in SOURCES if p.parent.name == "notebooks"]) >= 1
+def test_the_pairing_keeps_tags_and_slideshow_metadata():
+    assert sorted(PAIRED_KEYS) == ["slideshow", "tags"]
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_pair_has_the_same_cells(source):
-    executed = source.with_suffix(".ipynb")
-    assert executed.is_file(), f"{executed} is missing: run `course run {source.stem}`"
-    expected, actual = cell_signature(source), cell_signature(executed)
-    for i, (want, got) in enumerate(zip(expected, actual, strict=False)):
-        assert want == got, (
-            f"cell {i} of {executed.name} differs from {source.name}: the .ipynb is stale, "
-            f"run `course run {source.stem}` (or the .py was not updated from the .ipynb)"
-        )
-    assert len(expected) == len(actual), (
-        f"{source.name} has {len(expected)} cells, {executed.name} has {len(actual)}: "
-        f"run `course run {source.stem}`"
+@pytest.mark.parametrize("notebook", COURSE.notebooks, ids=lambda nb: nb.name)
+def test_pair_has_the_same_cells(notebook):
+    assert notebook.committed.is_file(), (
+        f"{notebook.committed} is missing: run `course run --in-place {notebook.name}`"
     )
+    source = jupytext.read(notebook.source)
+    executed = _paired_view(jupytext.read(notebook.committed))
+    try:
+        compare_notebooks(executed, source, fmt="py:percent")
+    except NotebookDifference as err:
+        pytest.fail(
+            f"{notebook.committed.name} differs from {notebook.source.name}: the .ipynb is stale, "
+            f"run `course run --in-place {notebook.name}`.\n{err}"
+        )
 
 
-@pytest.mark.parametrize("executed", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_executed_notebook_has_a_source(executed):
-    assert executed.with_suffix(".py").is_file(), f"{executed} has no paired .py source"
+def test_a_changed_source_is_caught():
+    # Negative control: one edited line in a code cell is a difference.
+    notebook = COURSE.lessons[0]
+    source = jupytext.read(notebook.source)
+    executed = _paired_view(jupytext.read(notebook.committed))
+    code = next(c for c in source.cells if c.cell_type == "code")
+    code.source += "\nx = 1"
+    with pytest.raises(NotebookDifference, match="Cell content differ"):
+        compare_notebooks(executed, source, fmt="py:percent")
 
 
-@pytest.mark.parametrize("executed", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_executed_notebook_is_complete(executed):
-    nb = jupytext.read(executed)
+def test_every_executed_notebook_belongs_to_the_manifest():
+    listed = {nb.committed for nb in COURSE.notebooks}
+    found = {
+        p for folder in ("notebooks", "slides") for p in (COURSE.root / folder).glob("*.ipynb")
+    }
+    assert found - listed == set(), "an .ipynb without a source in course.toml"
+
+
+@pytest.mark.parametrize("notebook", COURSE.notebooks, ids=lambda nb: nb.name)
+def test_executed_notebook_is_complete(notebook):
+    nb = jupytext.read(notebook.committed)
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     unexecuted = [i for i, c in enumerate(code) if c.get("execution_count") is None]
-    assert not unexecuted, f"{executed.name}: code cells {unexecuted} were never executed"
+    assert not unexecuted, f"{notebook.name}: code cells {unexecuted} were never executed"
     errors = [o for c in code for o in c.outputs if o.get("output_type") == "error"]
-    assert not errors, f"{executed.name} has committed error outputs"
+    assert not errors, f"{notebook.name} has committed error outputs"
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), "executed top to bottom in a fresh kernel"

@@ -61,7 +61,7 @@ def test_water_quality_rejects_bad_designs(rng, kwargs, message):
     ],
 )
 def test_every_generator_requires_a_numpy_generator(func):
-    with pytest.raises(ValueError, match="rng must be a numpy Generator"):
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         func(42)
 
 
@@ -101,7 +101,6 @@ def test_two_group_regression_custom_weights(rng):
     ("kwargs", "message"),
     [
         ({"n": 0}, "positive integer"),
-        ({"n": 2.5}, "positive integer"),
         ({"w_a": (1, 2), "w_b": (1, 2, 3)}, "same length"),
         ({"w_a": ()}, "non-empty"),
         ({"w_a": (1, np.nan)}, "finite"),
@@ -112,6 +111,17 @@ def test_two_group_regression_custom_weights(rng):
 def test_two_group_regression_rejects_bad_arguments(rng, kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate.simulate_two_group_regression(rng, **kwargs)
+
+
+@pytest.mark.parametrize("n", [2.5, "3", True])
+def test_two_group_regression_rejects_a_non_integer_size_as_a_type_error(rng, n):
+    with pytest.raises(TypeError, match="n \\(rows per group\\) must be an integer"):
+        simulate.simulate_two_group_regression(rng, n=n)
+
+
+def test_water_quality_rejects_non_numeric_counts_as_a_type_error(rng):
+    with pytest.raises(TypeError, match="n must contain whole numbers"):
+        simulate.simulate_water_quality(rng, n=("a", "b"), good=(1, 1))
 
 
 # --- grouped measurements (pooling lesson) ----------------------------------------------------

@@ -8,7 +8,6 @@ import io
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -16,10 +15,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
-from course_utils import cli, slides
-from course_utils.notebooks import list_sources
+from course_utils.tools import browser as offline
+from course_utils.tools import cli, manifest
+from course_utils.tools.slides import browser as deck_browser
+from course_utils.tools.slides import build, render
 
-MAIN_DECK = slides.SLIDES_DIR / "00_hierarchical_models.ipynb"
+COURSE = manifest.load_course()
+MAIN = COURSE.decks[0]
+MAIN_DECK = MAIN.committed
 
 
 def _slide(kind: str, **extra) -> dict:
@@ -70,29 +73,29 @@ def lesson() -> nbformat.NotebookNode:
 
 
 def test_deck_has_a_title_slide_then_one_slide_per_tagged_cell(lesson):
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
 
     assert deck.metadata["title"] == "Water quality"
     assert deck.cells[0].source.startswith("# Water quality")
     assert "03_water_quality.ipynb" in deck.cells[0].source
     assert [c.source for c in deck.cells[1:]] == [lesson.cells[i].source for i in (1, 3, 4, 6)]
     assert {c.metadata["slideshow"]["slide_type"] for c in deck.cells} == {"slide"}
-    assert slides.count_slides(deck) == 5
+    assert build.count_slides(deck) == 5
     nbformat.validate(deck)
 
 
 def test_deck_keeps_outputs_and_hides_input_where_tagged(lesson):
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
     model, figure = deck.cells[2], deck.cells[3]
 
-    assert slides.HIDE_INPUT_TAG in figure.metadata["tags"]
-    assert slides.HIDE_INPUT_TAG not in model.metadata["tags"]
+    assert build.HIDE_INPUT_TAG in figure.metadata["tags"]
+    assert build.HIDE_INPUT_TAG not in model.metadata["tags"]
     assert figure.outputs == lesson.cells[4].outputs
 
 
 def test_deck_generation_does_not_modify_the_notebook(lesson):
     before = copy.deepcopy(lesson)
-    slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    build.deck_from_notebook(lesson, source_name="03_water_quality")
     assert lesson == before
 
 
@@ -100,19 +103,19 @@ def test_untagged_notebook_is_rejected_with_the_fix(lesson):
     for cell in lesson.cells:
         cell.metadata.pop("tags", None)
     with pytest.raises(ValueError, match="tag 3-6 cells"):
-        slides.deck_from_notebook(lesson, source_name="03_water_quality")
+        build.deck_from_notebook(lesson, source_name="03_water_quality")
 
 
 def test_unexecuted_hidden_input_cell_is_rejected(lesson):
     lesson.cells[4].outputs = []
     with pytest.raises(ValueError, match="cell 4 .* no output"):
-        slides.deck_from_notebook(lesson, source_name="03_water_quality")
+        build.deck_from_notebook(lesson, source_name="03_water_quality")
 
 
 def test_notebook_title_needs_a_heading():
     nb = new_notebook(cells=[new_markdown_cell("## Only a subheading")])
     with pytest.raises(ValueError, match="# Title"):
-        slides.notebook_title(nb)
+        build.notebook_title(nb)
 
 
 @pytest.mark.parametrize(
@@ -126,11 +129,11 @@ def test_notebook_title_needs_a_heading():
 )
 def test_count_slides_follows_nbconvert(kinds, expected):
     nb = new_notebook(cells=[new_markdown_cell("x", metadata=_slide(k)) for k in kinds])
-    assert slides.count_slides(nb) == expected
+    assert build.count_slides(nb) == expected
 
 
 def test_strip_stderr_keeps_other_outputs(lesson):
-    stripped = slides.strip_stderr(lesson)
+    stripped = build.strip_stderr(lesson)
     assert stripped.cells[3].outputs == []
     assert stripped.cells[4].outputs == lesson.cells[4].outputs
     assert lesson.cells[3].outputs  # the input is not modified
@@ -139,58 +142,26 @@ def test_strip_stderr_keeps_other_outputs(lesson):
 # --- Finding decks ----------------------------------------------------------------------------
 
 
-def _pair(folder: Path, name: str, nb: nbformat.NotebookNode | None = None) -> None:
-    folder.mkdir(exist_ok=True)
-    (folder / f"{name}.py").write_text("# %%\n")
-    if nb is not None:
-        nbformat.write(nb, folder / f"{name}.ipynb")
+def test_lecture_deck_skips_check_cells(lesson):
+    lesson.cells[2].metadata["tags"] = ["check"]
+    deck = build.lecture_deck(lesson)
+    assert deck.cells[2].metadata["slideshow"] == {"slide_type": "skip"}
+    assert "slideshow" not in lesson.cells[2].metadata, "the input is not modified"
 
 
-def test_list_and_select_decks(tmp_path, lesson):
-    _pair(tmp_path / "slides", "00_intro", lesson)
-    _pair(tmp_path / "notebooks", "01_pooling", lesson)
-    _pair(tmp_path / "notebooks", "02_radon", lesson)
-    decks = slides.list_decks(tmp_path / "slides", tmp_path / "notebooks")
-
-    assert [(d.name, d.kind) for d in decks] == [
-        ("00_intro", "deck"),
-        ("01_pooling", "notebook"),
-        ("02_radon", "notebook"),
-    ]
-    assert [d.name for d in slides.select_decks(["02", "00_intro"], decks)] == [
-        "00_intro",
-        "02_radon",
-    ]
-    assert slides.select_decks([], decks) == decks
-    with pytest.raises(ValueError, match="no deck matches '07'"):
-        slides.select_decks(["07"], decks)
+def test_generated_slides_carry_stable_ids(lesson):
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    ids = [c.metadata["slideshow"]["data"]["id"] for c in deck.cells]
+    assert ids == ["title", "question", "cell-3", "cell-4", "lesson"]
+    lesson.cells[1].source = "## A reworded question"
+    lesson.cells[1].metadata["slideshow"] = {"data": {"id": "question"}}
+    reworded = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    assert reworded.cells[1].metadata["slideshow"]["data"]["id"] == "question"
 
 
-def test_duplicate_deck_names_are_rejected(tmp_path):
-    _pair(tmp_path / "slides", "01_pooling")
-    _pair(tmp_path / "notebooks", "01_pooling")
-    with pytest.raises(ValueError, match="rename the deck"):
-        slides.list_decks(tmp_path / "slides", tmp_path / "notebooks")
-
-
-def test_read_executed_names_the_fix(tmp_path, lesson):
-    with pytest.raises(ValueError, match="course run 01_missing"):
-        slides.read_executed(tmp_path / "01_missing.ipynb")
-    for cell in lesson.cells:
-        if cell.cell_type == "code":
-            cell.execution_count = None
-    nbformat.write(lesson, tmp_path / "02_unexecuted.ipynb")
-    with pytest.raises(ValueError, match="no executed cell"):
-        slides.read_executed(tmp_path / "02_unexecuted.ipynb")
-
-
-def test_render_decks_lists_every_problem_before_rendering(tmp_path):
-    decks = [
-        slides.Deck("00_talk", tmp_path / "00_talk.ipynb", "deck"),
-        slides.Deck("01_lesson", tmp_path / "01_lesson.ipynb", "notebook"),
-    ]
-    with pytest.raises(ValueError, match="(?s)course slides --execute 00_talk.*course run 01"):
-        slides.render_decks(decks, tmp_path / "out", pdf=False, report=lambda line: None)
+def test_render_decks_lists_every_problem_before_rendering(course, tmp_path):
+    with pytest.raises(ValueError, match="(?s)course run 00_talk.*course run 01_first"):
+        render.render_decks(course.notebooks, tmp_path / "out", pdf=False, report=lambda _: None)
     assert not (tmp_path / "out").exists()
 
 
@@ -198,31 +169,31 @@ def test_render_decks_lists_every_problem_before_rendering(tmp_path):
 
 
 def test_copy_assets_copies_what_the_template_loads(tmp_path):
-    assets = slides.copy_assets(tmp_path)
+    assets = render.copy_assets(tmp_path)
     for relative in (
         "reveal.js/dist/reveal.js",
         "reveal.js/dist/reveal.css",
-        f"reveal.js/dist/theme/{slides.REVEAL_THEME}.css",
+        f"reveal.js/dist/theme/{render.REVEAL_THEME}.css",
         "reveal.js/plugin/notes/notes.js",
         "mathjax/MathJax.js",
-        f"mathjax/config/{slides.MATHJAX_CONFIG}.js",
+        f"mathjax/config/{render.MATHJAX_CONFIG}.js",
     ):
         assert (assets / relative).is_file(), relative
     assert list((assets / "reveal.js/dist/theme/fonts").rglob("*.woff"))
     assert list((assets / "mathjax/fonts/HTML-CSS/STIX-Web").rglob("*.woff"))
     assert not (assets / "reveal.js/plugin/highlight").exists()  # unused plugins stay behind
-    slides.copy_assets(tmp_path)  # copying again replaces the previous copy
+    render.copy_assets(tmp_path)  # copying again replaces the previous copy
 
 
 def test_theme_css_loads_no_remote_font():
-    theme = slides.asset_sources()["reveal.js"] / "dist" / "theme" / f"{slides.REVEAL_THEME}.css"
-    assert slides.find_remote_references(theme.read_text()) == []
+    theme = render.asset_sources()["reveal.js"] / "dist" / "theme" / f"{render.REVEAL_THEME}.css"
+    assert offline.find_remote_references(theme.read_text()) == []
 
 
 def test_missing_asset_package_names_the_fix(monkeypatch):
-    monkeypatch.setattr(slides, "find_spec", lambda name: None)
+    monkeypatch.setattr(render, "find_spec", lambda name: None)
     with pytest.raises(RuntimeError, match="pip install"):
-        slides.asset_sources()
+        render.asset_sources()
 
 
 @pytest.mark.parametrize(
@@ -236,7 +207,7 @@ def test_missing_asset_package_names_the_fix(monkeypatch):
     ],
 )
 def test_find_remote_references_flags_what_a_browser_fetches(text):
-    assert slides.find_remote_references(text)
+    assert offline.find_remote_references(text)
 
 
 def test_find_remote_references_ignores_links_and_local_files():
@@ -244,15 +215,15 @@ def test_find_remote_references_ignores_links_and_local_files():
         '<a href="https://doi.org/10.1/x">paper</a> <script src="_assets/reveal.js/dist/reveal.js">'
         '</script> <img src="data:image/png;base64,AAAA">'
     )
-    assert slides.find_remote_references(text) == []
+    assert offline.find_remote_references(text) == []
 
 
 def test_render_html_is_offline_and_uses_the_tags(tmp_path, lesson):
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "deck.slides.html")
     text = html_path.read_text()
 
-    assert slides.find_remote_references(text) == []
+    assert offline.find_remote_references(text) == []
     for asset in ("_assets/reveal.js/dist/reveal.js", "_assets/mathjax/MathJax.js"):
         assert asset in text
     assert "<title>Water quality slides</title>" in text
@@ -265,9 +236,9 @@ def test_render_html_is_offline_and_uses_the_tags(tmp_path, lesson):
 
 def test_render_html_refuses_remote_resources(tmp_path, lesson):
     lesson.cells[1].source += '\n\n<img src="https://example.org/logo.png">'
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
     with pytest.raises(RuntimeError, match="offline"):
-        slides.render_html(deck, tmp_path / "deck.slides.html")
+        render.render_html(deck, tmp_path / "deck.slides.html")
 
 
 # --- Chromium ---------------------------------------------------------------------------------
@@ -277,25 +248,25 @@ def test_find_chromium_prefers_the_environment_variable(tmp_path, monkeypatch):
     fake = tmp_path / "my-chrome"
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
-    monkeypatch.setenv(slides.CHROMIUM_ENV, str(fake))
-    assert slides.find_chromium() == str(fake)
+    monkeypatch.setenv(offline.CHROMIUM_ENV, str(fake))
+    assert offline.find_chromium() == str(fake)
 
 
 def test_find_chromium_rejects_a_wrong_environment_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv(slides.CHROMIUM_ENV, str(tmp_path / "nothing-here"))
-    with pytest.raises(RuntimeError, match=slides.CHROMIUM_ENV):
-        slides.find_chromium()
+    monkeypatch.setenv(offline.CHROMIUM_ENV, str(tmp_path / "nothing-here"))
+    with pytest.raises(RuntimeError, match=offline.CHROMIUM_ENV):
+        offline.find_chromium()
 
 
 def test_missing_chromium_names_the_fix(tmp_path, monkeypatch):
-    monkeypatch.delenv(slides.CHROMIUM_ENV, raising=False)
+    monkeypatch.delenv(offline.CHROMIUM_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="apt-get install chromium"):
-        slides.find_chromium()
+        offline.find_chromium()
 
 
 def test_cli_fails_early_without_chromium(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(slides.CHROMIUM_ENV, raising=False)
+    monkeypatch.delenv(offline.CHROMIUM_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert cli.main(["slides", "00", "--out", str(tmp_path / "out")]) == 1
     assert "--no-pdf" in capsys.readouterr().err
@@ -310,15 +281,13 @@ def test_cli_renders_html_without_a_browser(tmp_path, capsys):
     assert re.search(r"\[1/1\] 00_hierarchical_models: \d+ slides in", capsys.readouterr().out)
 
 
-# --- The case-study notebooks -----------------------------------------------------------------
-
-EXECUTED = [p.with_suffix(".ipynb") for p in list_sources() if p.with_suffix(".ipynb").exists()]
+# --- The lessons ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("notebook", EXECUTED, ids=lambda p: p.stem)
-def test_case_study_tags_three_to_six_slides(notebook):
-    nb = nbformat.read(notebook, as_version=4)
-    deck = slides.deck_from_notebook(nb, source_name=notebook.stem)
+@pytest.mark.parametrize("notebook", COURSE.lessons, ids=lambda nb: nb.name)
+def test_lesson_tags_three_to_six_slides(notebook):
+    nb = nbformat.read(notebook.committed, as_version=4)
+    deck = build.deck_from_notebook(nb, source_name=notebook.name)
     assert 3 <= len(deck.cells) - 1 <= 6, "tag 3-6 cells 'slide' (see CONTRIBUTING.md)"
 
 
@@ -328,37 +297,35 @@ def test_case_study_tags_three_to_six_slides(notebook):
 @pytest.fixture(scope="module")
 def browser():
     """The system's headless Chromium, driven by Playwright."""
-    with slides.launch_browser() as running:
+    with offline.launch_browser() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def main_deck(tmp_path_factory, browser) -> slides.RenderedDeck:
+def main_deck(tmp_path_factory, browser) -> render.RenderedDeck:
     """The main deck rendered to HTML and PDF in a fresh build folder."""
     out = tmp_path_factory.mktemp("slides")
-    slides.copy_assets(out)
-    deck = slides.Deck(MAIN_DECK.stem, MAIN_DECK, "deck")
-    return slides.render_deck(deck, out, browser=browser)
+    render.copy_assets(out)
+    return render.render_deck(MAIN, out, browser=browser)
 
 
 @pytest.fixture(scope="module")
 def main_page(main_deck, browser):
     """The main deck opened from file:// with every request recorded."""
-    page, log = slides.open_offline(browser, main_deck.html.as_uri(), viewport=(1280, 800))
+    page, log = deck_browser.open_deck(browser, main_deck.html.as_uri(), viewport=(1280, 800))
     yield page, log
     page.context.close()
 
 
-def _go_to(page, heading: str) -> int:
+def _go_to(page, slide_id: str) -> int:
+    """Show the slide whose section carries ``data-id`` (its stable id in the deck source)."""
     index = page.evaluate(
-        """(heading) => Reveal.getSlides().findIndex(
-            (s) => (s.querySelector("h1, h2") || {}).textContent?.startsWith(heading))""",
-        heading,
+        "(id) => Reveal.getSlides().findIndex((s) => s.dataset.id === id)", slide_id
     )
-    assert index >= 0, f"no slide titled {heading!r}"
+    assert index >= 0, f"no slide with id {slide_id!r}"
     page.evaluate("(i) => Reveal.slide(i)", index)
     page.wait_for_timeout(1000)  # slide transition and MathJax re-rendering
-    page.evaluate(slides.MATHJAX_DONE_JS)
+    page.evaluate(deck_browser.javascript("mathjax_done"))
     return index
 
 
@@ -366,7 +333,7 @@ def _go_to(page, heading: str) -> int:
 def test_main_deck_makes_no_remote_request(main_page):
     _, log = main_page
     assert log["requests"], "no request was recorded"
-    remote = [u for u in log["requests"] if not u.startswith(slides.LOCAL_SCHEMES)]
+    remote = [u for u in log["requests"] if not u.startswith(offline.LOCAL_SCHEMES)]
     assert remote == [] and log["blocked"] == []
     assert log["failed"] == [], "a local asset is missing"
     assert log["errors"] == []
@@ -375,7 +342,7 @@ def test_main_deck_makes_no_remote_request(main_page):
 @pytest.mark.browser
 def test_main_deck_has_the_expected_slides(main_page, main_deck):
     page, _ = main_page
-    expected = slides.count_slides(nbformat.read(MAIN_DECK, as_version=4))
+    expected = build.count_slides(nbformat.read(MAIN_DECK, as_version=4))
     assert main_deck.n_slides == expected
     assert page.evaluate("() => Reveal.getTotalSlides()") == expected
     assert page.evaluate("() => document.querySelectorAll('.notes').length") >= 3
@@ -384,7 +351,7 @@ def test_main_deck_has_the_expected_slides(main_page, main_deck):
 @pytest.mark.browser
 def test_main_deck_math_is_typeset(main_page):
     page, _ = main_page
-    _go_to(page, "Three ways to model groups")
+    _go_to(page, "three-ways")
     text = page.evaluate("() => Reveal.getCurrentSlide().innerText")
     assert "$$" not in text and "\\sim" not in text
     counts = page.evaluate(
@@ -401,7 +368,7 @@ def test_main_deck_math_is_typeset(main_page):
 @pytest.mark.browser
 def test_main_deck_figure_slide_is_not_blank(main_page, tmp_path):
     page, _ = main_page
-    _go_to(page, "Unpooled vs hierarchical")
+    _go_to(page, "shrinkage-figure")
     image = page.locator("section.present img").first
     assert image.evaluate("(img) => img.complete && img.naturalWidth > 0")
     page.screenshot(path=tmp_path / "slide.png")
@@ -413,7 +380,7 @@ def test_main_deck_figure_slide_is_not_blank(main_page, tmp_path):
 @pytest.mark.browser
 def test_main_deck_code_is_visible(main_page):
     page, _ = main_page
-    _go_to(page, "The hierarchical model")
+    _go_to(page, "hierarchical-model")
     code = page.locator("section.present .jp-InputArea pre").first
     assert code.is_visible()
     assert "pm.Model(coords=coords) as cs_h_model" in code.inner_text()
@@ -431,16 +398,24 @@ def test_speaker_view_opens_and_follows_the_deck(main_page):
     popup.wait_for_function(
         "() => document.querySelector('.speaker-controls-notes').innerText.includes('speaker')"
     )
-    _go_to(page, "Grouped data is everywhere")
+    first_notes = popup.locator(".speaker-controls-notes").inner_text()
+    assert "speaker" in first_notes
+    index = _go_to(page, "grouped-data")
     popup.wait_for_function(
         "() => document.querySelector('.speaker-controls-notes').innerText.includes('audience')"
     )
+    assert "audience" in popup.locator(".speaker-controls-notes").inner_text()
+    assert popup.locator(".speaker-controls-notes").inner_text() != first_notes
+    current = popup.evaluate(
+        "() => document.querySelector('#current-slide iframe').contentWindow.Reveal.getIndices().h"
+    )
+    assert current == page.evaluate("() => Reveal.getIndices().h") == index
     popup.close()
 
 
 @pytest.mark.browser
 def test_main_deck_slides_fit_the_page(main_deck, browser):
-    page, log = slides.open_offline(browser, main_deck.html.as_uri() + "?print-pdf")
+    page, log = deck_browser.open_deck(browser, main_deck.html.as_uri() + "?print-pdf")
     try:
         page.wait_for_selector(".pdf-page", state="attached")
         heights = page.evaluate(
@@ -449,7 +424,7 @@ def test_main_deck_slides_fit_the_page(main_deck, browser):
     finally:
         page.context.close()
     assert len(heights) == main_deck.n_slides
-    assert max(heights) <= slides.SLIDE_HEIGHT, f"a slide overflows: heights {heights}"
+    assert max(heights) <= render.SLIDE_HEIGHT, f"a slide overflows: heights {heights}"
 
 
 @pytest.mark.browser
@@ -464,32 +439,32 @@ def test_pdf_handout_has_one_page_per_slide(main_deck):
 @pytest.mark.browser
 def test_open_offline_blocks_and_records_remote_requests(tmp_path, lesson, browser):
     # Negative control: a remote image slipped into the HTML is refused and reported.
-    slides.copy_assets(tmp_path)
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    render.copy_assets(tmp_path)
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "deck.slides.html")
     remote = "https://example.org/logo.png"
     html_path.write_text(html_path.read_text().replace("</main>", f'<img src="{remote}"></main>'))
-    page, log = slides.open_offline(browser, html_path.as_uri())
+    page, log = deck_browser.open_deck(browser, html_path.as_uri())
     page.context.close()
     assert remote in log["blocked"] and remote in log["requests"]
     with pytest.raises(RuntimeError, match="remote hosts"):
-        slides.render_pdf(html_path, tmp_path / "deck.pdf", browser=browser)
+        deck_browser.render_pdf(html_path, tmp_path / "deck.pdf", browser=browser)
 
 
 @pytest.mark.browser
 def test_missing_assets_fail_with_the_fix(tmp_path, lesson, browser):
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")  # no _assets/
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "deck.slides.html")  # no _assets/
     with pytest.raises(RuntimeError, match="did not start"):
-        slides.open_offline(browser, html_path.as_uri(), timeout=5)
+        deck_browser.open_deck(browser, html_path.as_uri(), timeout=5)
 
 
 @pytest.mark.browser
 def test_generated_deck_renders_offline(tmp_path, lesson, browser):
-    slides.copy_assets(tmp_path)
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "03_water_quality.slides.html")
-    page, log = slides.open_offline(browser, html_path.as_uri())
+    render.copy_assets(tmp_path)
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "03_water_quality.slides.html")
+    page, log = deck_browser.open_deck(browser, html_path.as_uri())
     try:
         assert page.evaluate("() => Reveal.getTotalSlides()") == 5
         assert log["blocked"] == [] and log["failed"] == [] and log["errors"] == []
@@ -499,12 +474,11 @@ def test_generated_deck_renders_offline(tmp_path, lesson, browser):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("notebook", EXECUTED, ids=lambda p: p.stem)
-def test_case_study_deck_renders_offline(notebook, tmp_path, browser):
-    slides.copy_assets(tmp_path)
-    deck = slides.Deck(notebook.stem, notebook, "notebook")
-    rendered = slides.render_deck(deck, tmp_path, browser=browser)  # raises if not offline
-    page, log = slides.open_offline(browser, rendered.html.as_uri())
+@pytest.mark.parametrize("notebook", COURSE.lessons, ids=lambda nb: nb.name)
+def test_lesson_deck_renders_offline(notebook, tmp_path, browser):
+    render.copy_assets(tmp_path)
+    rendered = render.render_deck(notebook, tmp_path, browser=browser)  # raises if not offline
+    page, log = deck_browser.open_deck(browser, rendered.html.as_uri())
     try:
         assert page.evaluate("() => Reveal.getTotalSlides()") == rendered.n_slides
         assert log["errors"] == [] and log["failed"] == []
@@ -537,16 +511,16 @@ def _print_with_slow_layout(html_path, browser, monkeypatch):
         return context
 
     monkeypatch.setattr(browser, "new_context", slow_context)
-    return slides.render_pdf(html_path, html_path.with_suffix(".pdf"), browser=browser)
+    return deck_browser.render_pdf(html_path, html_path.with_suffix(".pdf"), browser=browser)
 
 
 @pytest.mark.browser
 def test_math_is_typeset_after_the_print_layout(tmp_path, lesson, browser, monkeypatch):
     # Under load, MathJax used to typeset while the print layout held the slides outside the
     # document: the formula then stayed hidden in the PDF. Provoked here on purpose.
-    slides.copy_assets(tmp_path)
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    render.copy_assets(tmp_path)
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "deck.slides.html")
     pdf = _print_with_slow_layout(html_path, browser, monkeypatch)
     assert pdf.stat().st_size > 0
 
@@ -554,9 +528,9 @@ def test_math_is_typeset_after_the_print_layout(tmp_path, lesson, browser, monke
 @pytest.mark.browser
 def test_math_typeset_during_the_print_layout_is_caught(tmp_path, lesson, browser, monkeypatch):
     # Negative control: the deck without its wait for the print layout fails, naming the formula.
-    slides.copy_assets(tmp_path)
-    deck = slides.deck_from_notebook(lesson, source_name="03_water_quality")
-    html_path = slides.render_html(deck, tmp_path / "deck.slides.html")
+    render.copy_assets(tmp_path)
+    deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
+    html_path = render.render_html(deck, tmp_path / "deck.slides.html")
     html = html_path.read_text()
     assert html.count("skipStartupTypeset: true") == 1
     html_path.write_text(html.replace("skipStartupTypeset: true", "skipStartupTypeset: false"))
@@ -575,9 +549,9 @@ def test_untypeset_math_is_a_clear_error(tmp_path, browser):
         '<span class="MathJax_Preview">x^2</span><script type="math/tex">x^2</script>'
         "</body></html>"
     )
-    page, _ = slides.open_offline(browser, page_path.as_uri(), timeout=10)
+    page, _ = deck_browser.open_deck(browser, page_path.as_uri(), timeout=10)
     try:
         with pytest.raises(RuntimeError, match=r"stuck.html: 1 formula\(s\) not typeset.*x\^2"):
-            slides._check_math(page, "stuck.html")
+            deck_browser.check_math(page, "stuck.html")
     finally:
         page.context.close()

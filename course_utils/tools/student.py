@@ -11,17 +11,28 @@ a comment for code); every other cell, with its outputs, is kept as it is.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils._internal import repo_path
-from course_utils.notebooks import NOTEBOOK_DIR, list_sources
+from course_utils.tools.manifest import Notebook, has_tag, progress_line, read_notebook
+
+__all__ = [
+    "CODE_PLACEHOLDER",
+    "MARKDOWN_PLACEHOLDER",
+    "SOLUTION_TAG",
+    "answer_cell",
+    "code_after_solutions",
+    "is_solution",
+    "make_student_edition",
+    "solution_sources",
+    "write_student_edition",
+    "write_student_editions",
+]
 
 SOLUTION_TAG = "solution"
-BUILD_DIR = repo_path("build", "student")
 MARKDOWN_PLACEHOLDER = "*Your answer here.*"
 CODE_PLACEHOLDER = "# Your answer here\n"
 
@@ -46,7 +57,7 @@ def is_solution(cell: NotebookNode) -> bool:
     >>> is_solution(nbformat.v4.new_markdown_cell("Exercise 1"))
     False
     """
-    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+    return has_tag(cell, SOLUTION_TAG)
 
 
 def answer_cell(cell: NotebookNode) -> NotebookNode:
@@ -193,88 +204,51 @@ def solution_sources(nb: NotebookNode) -> list[str]:
     return [cell.source for cell in nb.cells if is_solution(cell) and cell.source.strip()]
 
 
-def read_executed_notebook(source: Path) -> NotebookNode:
-    """Read the executed ``.ipynb`` of a notebook (outputs included).
+def write_student_edition(nb: NotebookNode, target: Path) -> Path:
+    """Write the student edition of an executed notebook to ``target``.
 
     Parameters
     ----------
-    source : pathlib.Path
-        The notebook's ``.py`` source or its ``.ipynb``.
-
-    Returns
-    -------
-    nbformat.NotebookNode
-        The executed notebook.
-
-    Raises
-    ------
-    ValueError
-        If the ``.ipynb`` is missing.
-
-    Examples
-    --------
-    >>> nb = read_executed_notebook(Path("notebooks/01_pooling.py"))  # doctest: +SKIP
-    """
-    notebook = Path(source).with_suffix(".ipynb")
-    if not notebook.exists():
-        raise ValueError(
-            f"{notebook} does not exist: execute the notebook first with "
-            f"`course run {notebook.stem}`."
-        )
-    return nbformat.read(notebook, as_version=4)
-
-
-def write_student_edition(source: Path, out_dir: Path = BUILD_DIR) -> Path:
-    """Write the student edition of one executed notebook as ``out_dir/<name>.ipynb``.
-
-    Parameters
-    ----------
-    source : pathlib.Path
-        The notebook's ``.py`` source or its executed ``.ipynb`` (the ``.ipynb`` is read,
-        so that outputs are kept).
-    out_dir : pathlib.Path, default ``build/student/``
-        Output folder (created).
+    nb : nbformat.NotebookNode
+        The executed lesson (outputs are kept).
+    target : pathlib.Path
+        The ``.ipynb`` to write (its folder is created).
 
     Returns
     -------
     pathlib.Path
-        The written notebook.
+        ``target``.
 
     Raises
     ------
-    ValueError
-        If the executed ``.ipynb`` is missing.
     nbformat.ValidationError
         If the edition is not a valid notebook (a bug: please report it).
-
-    Examples
-    --------
-    >>> write_student_edition(Path("notebooks/01_pooling.py"))  # doctest: +SKIP
-    PosixPath('build/student/01_pooling.ipynb')
     """
-    student = make_student_edition(read_executed_notebook(source))
+    student = make_student_edition(nb)
     nbformat.validate(student)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / Path(source).with_suffix(".ipynb").name
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(student, target)
     return target
 
 
 def write_student_editions(
-    sources: Iterable[Path] | None = None,
-    out_dir: Path = BUILD_DIR,
+    notebooks: Sequence[Notebook],
+    out_dir: Path,
     *,
+    executed_dir: Path | None = None,
     report: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Write the student edition of several notebooks, reporting progress.
+    """Write the student edition of several lessons, ``out_dir/<name>.ipynb``.
 
     Parameters
     ----------
-    sources : iterable of pathlib.Path, optional
-        Notebook sources (default: every notebook of ``notebooks/``).
-    out_dir : pathlib.Path, default ``build/student/``
-        Output folder.
+    notebooks : sequence of Notebook
+        Lessons from the course manifest.
+    out_dir : pathlib.Path
+        Output folder (created; the course writes ``build/student/``).
+    executed_dir : pathlib.Path, optional
+        Where to read the executed notebooks from (default: the committed ones).
     report : callable, default print
         Receives one line per notebook.
 
@@ -283,19 +257,24 @@ def write_student_editions(
     list of pathlib.Path
         The written notebooks.
 
-    Examples
-    --------
-    >>> write_student_editions()  # doctest: +SKIP
-    [1/6] 01_pooling: 3 solution cell(s) replaced -> build/student/01_pooling.ipynb
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        If an executed notebook is missing or was never executed; the message names the
+        command that produces it.
     """
-    sources = list_sources(NOTEBOOK_DIR) if sources is None else list(sources)
     written = []
-    for i, source in enumerate(sources, start=1):
-        n_solutions = sum(map(is_solution, read_executed_notebook(source).cells))
-        target = write_student_edition(source, out_dir)
+    for i, notebook in enumerate(notebooks, start=1):
+        nb = read_notebook(notebook.executed(executed_dir), command=f"course run {notebook.name}")
+        target = write_student_edition(nb, Path(out_dir) / f"{notebook.name}.ipynb")
+        n_solutions = sum(map(is_solution, nb.cells))
         report(
-            f"[{i}/{len(sources)}] {Path(source).stem}: {n_solutions} solution cell(s) "
-            f"replaced -> {target}"
+            progress_line(
+                i,
+                len(notebooks),
+                notebook.name,
+                f"{n_solutions} solution cell(s) replaced -> {target}",
+            )
         )
         written.append(target)
     return written

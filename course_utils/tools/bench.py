@@ -1,17 +1,17 @@
 """Benchmark the course: notebook run times and the sampling efficiency of every model.
 
-Nothing here is a test: :func:`run_benchmark` measures this machine and writes the tables
-(CSV and Markdown) that the README's "Performance" section quotes. The models are not
-re-implemented: each notebook is executed in a fresh kernel and the fitted
-``InferenceData`` objects it leaves in its namespace are inspected in that same kernel.
+Nothing here is a test: :func:`run_benchmark` measures this machine and writes tables (CSV
+and Markdown). The models are not re-implemented: each notebook is executed in a fresh kernel
+and the fitted ``InferenceData`` objects it leaves in its namespace are inspected in that same
+kernel by :func:`describe_fits`, which one extra cell imports from this module.
 
 Measured per notebook, with a cold and then a warm PyTensor compile cache (a private
 ``base_compiledir`` so the user's cache is untouched; the quick mode uses the user's cache,
-warm once the course has been run): wall time including kernel start,
-the time of the import cell, the time spent in ``pm.sample`` and the rest. Measured per fit
-(every ``InferenceData`` with a NUTS sample): sampling time, divergences, max r_hat, min bulk
-ESS and ESS per second. Optionally, the final model of every notebook is re-sampled with
-the alternative NUTS backends PyMC offers (nutpie, numpyro, blackjax) when they are installed.
+warm once the course has been run): wall time including kernel start, the time of the
+import cell, the time spent in ``pm.sample`` and the rest. Measured per fit (every
+``InferenceData`` with a NUTS sample): sampling time, divergences, max r_hat, min bulk ESS
+and ESS per second. Optionally, the final model of every lesson (named in ``course.toml``)
+is re-sampled with the alternative NUTS backends PyMC offers (nutpie, numpyro).
 """
 
 from __future__ import annotations
@@ -21,78 +21,170 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import jupytext
 import pandas as pd
-from nbclient import NotebookClient
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
-from course_utils.notebooks import KERNEL_NAME
+from course_utils.diagnostics import check_sampling
+from course_utils.tools.execute import read_source
+from course_utils.tools.manifest import Notebook, kernel_client, kernel_env, progress_line
 
-# The radon lesson fits the same hierarchy centered and non-centered: names of both fits.
-RADON_NOTEBOOK = "05_radon"
-RADON_FITS = ("centered_idata", "noncentered_idata")
+__all__ = [
+    "BACKENDS",
+    "NotebookRun",
+    "backend_table",
+    "describe_fits",
+    "fit_record",
+    "fit_table",
+    "missing_backends",
+    "notebook_table",
+    "reparameterization_table",
+    "run_benchmark",
+    "run_notebook",
+    "sample_backends",
+    "to_markdown",
+]
 
-# Code run in the notebook's kernel after its last cell: describe every NUTS fit.
-_INSPECT_FITS = """
-import json as _json, arviz as _az
-_fits, _seen = [], set()
-for _name, _obj in list(globals().items()):
-    if (isinstance(_obj, _az.InferenceData) and "posterior" in _obj.groups()
-            and "sample_stats" in _obj.groups() and "diverging" in _obj.sample_stats
-            and "sampling_time" in _obj.posterior.attrs and not _name.startswith("_")
-            and id(_obj) not in _seen):  # a fit bound to two names is counted once
-        _seen.add(id(_obj))
-        _s = _az.summary(_obj, kind="diagnostics", round_to="none")
-        _fits.append({
-            "fit": _name,
-            "sampling_s": float(_obj.posterior.attrs["sampling_time"]),
-            "draws": int(_obj.posterior.sizes["chain"] * _obj.posterior.sizes["draw"]),
-            "divergences": int(_obj.sample_stats["diverging"].sum()),
-            "max_r_hat": float(_s["r_hat"].max()),
-            "min_ess_bulk": float(_s["ess_bulk"].min()),
-            "worst": str(_s["ess_bulk"].idxmin()),
-            "hyper_ess": {v: float(_s.loc[v, "ess_bulk"]) for v in _s.index
-                          if v.startswith(("mu_", "sig_", "sigma_", "tau"))},
-        })
-print(_json.dumps(_fits))
-"""
+#: NUTS implementations ``pm.sample(nuts_sampler=...)`` accepts besides its own ("pymc") that
+#: ``make bench-backends`` installs.
+BACKENDS = ("nutpie", "numpyro")
+#: Names of hyperparameters (population parameters) by the course's conventions.
+HYPER_PREFIXES = ("mu_", "sig_", "sigma_", "tau")
 
-# The final model of every notebook and the target_accept the notebook samples it with: the
-# models the backend comparison re-samples.
-FINAL_MODELS: dict[str, tuple[str, float]] = {
-    "01_pooling": ("hierarchical_model", 0.95),
-    "02_chemical_shifts": ("cs_h", 0.8),
-    "03_water_quality": ("model_h", 0.8),
-    "04_spacex": ("hierarchical_model", 0.95),
-    "05_radon": ("noncentered_model", 0.95),
-    "06_two_group_regression": ("hierarchical_model", 0.95),
-}
-# NUTS implementations `pm.sample(nuts_sampler=...)` accepts besides its own ("pymc").
-BACKENDS = ("nutpie", "numpyro", "blackjax")
+# The cells run in the notebook's kernel after its last cell: they only call this module.
+_INSPECT_CELL = (
+    "import json as _json\nfrom course_utils.tools import bench as _bench\n"
+    "print(_json.dumps(_bench.describe_fits(globals())))"
+)
+_BACKENDS_CELL = (
+    "import json as _json\nfrom course_utils.tools import bench as _bench\n"
+    "print(_json.dumps(_bench.sample_backends({model}, {model!r}, {backends!r}, {target_accept})))"
+)
 
-# Re-sample one model of the namespace with each backend, same settings for all. The wall time
-# includes compiling the model for that backend (numba for nutpie, JAX for numpyro/blackjax).
-_BACKENDS = """
-import json as _json, time as _time, arviz as _az, pymc as _pm
-_rows = []
-for _backend in {backends!r}:
-    _t = _time.perf_counter()
-    with {model}:
-        _idata = _pm.sample(draws=1000, tune=1000, chains=4, cores=4, target_accept={target_accept},
-                            nuts_sampler=_backend, random_seed=1, progressbar=False,
-                            compute_convergence_checks=False)
-    _wall = _time.perf_counter() - _t
-    _s = _az.summary(_idata, kind="diagnostics", round_to="none")
-    _rows.append({{"model": {model!r}, "backend": _backend, "wall_s": _wall,
-                   "divergences": int(_idata.sample_stats["diverging"].sum()),
-                   "max_r_hat": float(_s["r_hat"].max()),
-                   "min_ess_bulk": float(_s["ess_bulk"].min())}})
-print(_json.dumps(_rows))
-"""
+
+def fit_record(name: str, idata: Any) -> dict[str, Any]:
+    """Describe one NUTS fit: sampling time, draws, divergences, r_hat and ESS.
+
+    Parameters
+    ----------
+    name : str
+        The variable the fit is bound to.
+    idata : arviz.InferenceData
+        The result of ``pm.sample``.
+
+    Returns
+    -------
+    dict
+        ``fit, sampling_s, draws, divergences, max_r_hat, min_ess_bulk, worst`` and
+        ``hyper_ess`` (bulk ESS of every hyperparameter, by the course's names).
+    """
+    report = check_sampling(idata, raise_on_failure=False)
+    ess = report.ess_bulk
+    return {
+        "fit": name,
+        "sampling_s": float(idata.posterior.attrs["sampling_time"]),
+        "draws": int(idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]),
+        "divergences": report.divergences,
+        "max_r_hat": report.max_r_hat,
+        "min_ess_bulk": report.min_ess_bulk,
+        "worst": report.worst["ess_bulk"],
+        "hyper_ess": {v: float(e) for v, e in ess.items() if v.startswith(HYPER_PREFIXES)},
+    }
+
+
+def describe_fits(namespace: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Describe every NUTS fit a notebook left in its namespace (once per object).
+
+    Parameters
+    ----------
+    namespace : mapping
+        The notebook's globals.
+
+    Returns
+    -------
+    list of dict
+        :func:`fit_record` of every ``InferenceData`` with a posterior, ``sample_stats``
+        with divergences and a sampling time, skipping private names and aliases.
+    """
+    import arviz as az
+
+    records, seen = [], set()
+    for name, obj in list(namespace.items()):
+        if (
+            isinstance(obj, az.InferenceData)
+            and not name.startswith("_")
+            and id(obj) not in seen
+            and "posterior" in obj.groups()
+            and "sampling_time" in obj.posterior.attrs
+            and "sample_stats" in obj.groups()
+            and "diverging" in obj.sample_stats
+        ):
+            seen.add(id(obj))
+            records.append(fit_record(name, obj))
+    return records
+
+
+def sample_backends(
+    model: Any, name: str, backends: Sequence[str], target_accept: float, *, seed: int = 1
+) -> list[dict[str, Any]]:
+    """Sample one model with each NUTS backend at the same settings; time each.
+
+    The wall time includes compiling the model for the backend (C for PyMC, numba for
+    nutpie, JAX for numpyro).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+    name : str
+        Its name, recorded.
+    backends : sequence of str
+        ``"pymc"`` and/or names from :data:`BACKENDS`.
+    target_accept : float
+        As the lesson samples it.
+    seed : int, default 1
+        Sampler seed.
+
+    Returns
+    -------
+    list of dict
+        ``model, backend, wall_s, divergences, max_r_hat, min_ess_bulk`` per backend.
+    """
+    import pymc as pm
+
+    rows = []
+    for backend in backends:
+        start = time.perf_counter()
+        with model:
+            idata = pm.sample(
+                draws=1000,
+                tune=1000,
+                chains=4,
+                cores=4,
+                target_accept=target_accept,
+                nuts_sampler=backend,
+                random_seed=seed,
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
+        wall = time.perf_counter() - start
+        report = check_sampling(idata, raise_on_failure=False)
+        rows.append(
+            {
+                "model": name,
+                "backend": backend,
+                "wall_s": wall,
+                "divergences": report.divergences,
+                "max_r_hat": report.max_r_hat,
+                "min_ess_bulk": report.min_ess_bulk,
+            }
+        )
+    return rows
 
 
 def missing_backends(backends: Sequence[str]) -> list[str]:
@@ -127,7 +219,7 @@ class NotebookRun:
     Attributes
     ----------
     notebook : str
-        Notebook stem.
+        Notebook name.
     cache : str
         ``"cold"`` or ``"warm"`` compile cache.
     wall_s : float
@@ -135,7 +227,7 @@ class NotebookRun:
     kernel_start_s, imports_s, cells_s : float
         Kernel start-up, first code cell (imports), all cells.
     fits : list of dict
-        One record per NUTS fit found in the namespace.
+        One :func:`fit_record` per NUTS fit found in the namespace.
     backends : list of dict
         Backend comparison records (empty unless requested).
     """
@@ -150,7 +242,7 @@ class NotebookRun:
     backends: list[dict]
 
 
-def _cell_seconds(cell) -> float:
+def _cell_seconds(cell: NotebookNode) -> float:
     timing = cell.metadata.get("execution", {})
     start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
     if not start or not end:
@@ -158,105 +250,77 @@ def _cell_seconds(cell) -> float:
     return (pd.Timestamp(end) - pd.Timestamp(start)).total_seconds()
 
 
-def _last_json(outputs) -> list[dict]:
+def _last_json(outputs: Sequence[Mapping[str, Any]]) -> list[dict]:
     text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
     return json.loads(text.strip().splitlines()[-1])
 
 
-def kernel_env(compiledir: Path | None, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Return the environment of a measured kernel: PyTensor compiles into ``compiledir``.
-
-    Parameters
-    ----------
-    compiledir : pathlib.Path or None
-        PyTensor ``base_compiledir`` (an empty folder measures a cold cache); None keeps the
-        user's own compile cache.
-    environ : dict, optional
-        Base environment (default: ``os.environ``).
-
-    Returns
-    -------
-    dict of str to str
-        The environment, with ``base_compiledir`` added to any ``PYTENSOR_FLAGS``.
-
-    Examples
-    --------
-    >>> kernel_env(Path("/tmp/c"), {"PYTENSOR_FLAGS": "blas__ldflags="})["PYTENSOR_FLAGS"]
-    'blas__ldflags=,base_compiledir=/tmp/c'
-    """
-    env = dict(os.environ if environ is None else environ)
-    if compiledir is not None:
-        flags = env.get("PYTENSOR_FLAGS", "")
-        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={compiledir}") if f)
-    return env
-
-
 def run_notebook(
-    source: Path,
+    notebook: Notebook,
     *,
     compiledir: Path | None,
     cache: str,
     backends: Sequence[str] = (),
-    model: tuple[str, float] | None = None,
 ) -> NotebookRun:
     """Execute one notebook source in a fresh kernel and measure it.
 
     Parameters
     ----------
-    source : pathlib.Path
-        The py:percent notebook source (nothing is written back).
+    notebook : Notebook
+        From the course manifest (nothing is written back).
     compiledir : pathlib.Path or None
         PyTensor ``base_compiledir`` for this kernel (empty folder: cold cache; None: the
         user's own cache).
     cache : str
         Label of the cache state, stored in the result.
     backends : sequence of str, default ()
-        NUTS backends to re-sample ``model`` with after the notebook ran (include ``"pymc"``,
-        the reference).
-    model : tuple of (str, float), optional
-        Name of the model to re-sample and its ``target_accept``; required with ``backends``.
+        NUTS backends to re-sample the notebook's final model with after it ran (include
+        ``"pymc"``, the reference).
 
     Returns
     -------
     NotebookRun
         Timings and fit diagnostics.
+
+    Raises
+    ------
+    ValueError
+        If backends are requested for a notebook without a final model in the manifest.
     """
-    if backends and model is None:
-        raise ValueError("name the model to re-sample with the backends (model=...).")
-    nb = jupytext.read(source)
-    extra = [new_code_cell(_INSPECT_FITS)]
+    if backends and (notebook.final_model is None or notebook.target_accept is None):
+        raise ValueError(
+            f"{notebook.name} has no final_model/target_accept in course.toml: name the model "
+            "to re-sample with the backends."
+        )
+    nb = read_source(notebook.source)
+    n_own = len(nb.cells)
+    nb.cells.append(new_code_cell(_INSPECT_CELL))
     if backends:
-        name, target_accept = model
-        code = _BACKENDS.format(backends=list(backends), model=name, target_accept=target_accept)
-        extra.append(new_code_cell(code))
-    nb.cells.extend(extra)
-    env = kernel_env(compiledir)
-    client = NotebookClient(
-        nb,
-        timeout=1800,
-        kernel_name=KERNEL_NAME,
-        record_timing=True,
-        resources={"metadata": {"path": str(source.parent)}},
-    )
-    n_own = len(nb.cells) - len(extra)
+        code = _BACKENDS_CELL.format(
+            model=notebook.final_model,
+            backends=list(backends),
+            target_accept=notebook.target_accept,
+        )
+        nb.cells.append(new_code_cell(code))
+    extra = {"PYTENSOR_FLAGS": f"base_compiledir={compiledir}"} if compiledir else None
+    client = kernel_client(nb, notebook.source.parent, timeout=1800, record_timing=True)
     start = time.perf_counter()
-    with client.setup_kernel(env=env):
+    with client.setup_kernel(env=kernel_env(extra)):
         kernel_start = time.perf_counter() - start
         for index, cell in enumerate(nb.cells):
             if index == n_own:  # the notebook ends here; the rest is measurement
                 wall = time.perf_counter() - start
             client.execute_cell(cell, index)
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    n_extra = len(extra)
+    code_cells = [c for c in nb.cells[:n_own] if c.cell_type == "code"]
     return NotebookRun(
-        notebook=source.stem,
+        notebook=notebook.name,
         cache=cache,
         wall_s=wall,
         kernel_start_s=kernel_start,
         imports_s=_cell_seconds(code_cells[0]),
-        cells_s=sum(_cell_seconds(c) for c in code_cells[:-n_extra]),
-        fits=_last_json(code_cells[-n_extra].outputs),
-        backends=_last_json(code_cells[-1].outputs) if backends else [],
+        cells_s=sum(_cell_seconds(c) for c in code_cells),
+        fits=_last_json(nb.cells[n_own].outputs),
+        backends=_last_json(nb.cells[-1].outputs) if backends else [],
     )
 
 
@@ -329,7 +393,7 @@ def fit_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     )
 
 
-def reparameterisation_table(
+def reparameterization_table(
     runs: Sequence[NotebookRun], centered: str, non_centered: str
 ) -> pd.DataFrame:
     """Compare two fits on their slowest-mixing hyperparameter, in ESS per second.
@@ -355,7 +419,7 @@ def reparameterisation_table(
     for name in (centered, non_centered):
         hyper = fits[name]["hyper_ess"]
         if not hyper:
-            raise ValueError(f"fit {name!r} has no hyperparameters (mu_*, sig_*, sigma_*, tau).")
+            raise ValueError(f"fit {name!r} has no hyperparameters ({', '.join(HYPER_PREFIXES)}).")
         slowest = min(hyper, key=hyper.get)
         rows.append(
             {
@@ -437,34 +501,29 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 
 def run_benchmark(
-    sources: Sequence[Path],
+    notebooks: Sequence[Notebook],
     out_dir: Path,
     *,
     cold: bool = True,
     backends: Sequence[str] = (),
-    reparameterisation: tuple[str, str] | None = None,
-    final_models: dict[str, tuple[str, float]] = FINAL_MODELS,
-    report=print,
+    report: Callable[[str], None] = print,
 ) -> dict[str, pd.DataFrame]:
     """Run the benchmark and write ``<table>.csv`` and ``benchmark.md`` to ``out_dir``.
 
     Parameters
     ----------
-    sources : sequence of pathlib.Path
-        Notebook sources to measure.
+    notebooks : sequence of Notebook
+        Notebooks to measure (from the course manifest).
     out_dir : pathlib.Path
         Output folder (created).
     cold : bool, default True
-        Measure each notebook with an empty private compile cache, then warm in that cache.
-        Otherwise run each notebook once with the user's own compile cache (warm once the
-        course has been run: ``course run``).
+        Measure each notebook with an empty private compile cache, then warm in that cache,
+        and compare the centered and non-centered fits the manifest names. Otherwise run
+        each notebook once with the user's own compile cache (warm once the course has
+        been run).
     backends : sequence of str, default ()
         Alternative NUTS backends to compare with PyMC's own (e.g. ``("nutpie", "numpyro")``),
-        on the warm run of every notebook listed in ``final_models``.
-    reparameterisation : tuple of str, optional
-        Names of a centered and a non-centered fit to compare.
-    final_models : dict, default FINAL_MODELS
-        Notebook stem -> (model name, target_accept) re-sampled with the backends.
+        on the warm run of every lesson with a final model.
     report : callable, default print
         Progress messages.
 
@@ -475,26 +534,32 @@ def run_benchmark(
     """
     runs = []
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
-        for i, source in enumerate(sources, start=1):
-            # Cold then warm in a private cache; or only the user's own cache, which is warm
-            # once the course has been run.
-            compiledir = Path(tmp) / source.stem if cold else None
+        for i, notebook in enumerate(notebooks, start=1):
+            compiledir = Path(tmp) / notebook.name if cold else None
             for cache in (["cold"] if cold else []) + ["warm"]:
-                report(f"[{i}/{len(sources)}] {source.stem} ({cache} cache) ...")
-                model = final_models.get(source.stem)
-                compare = backends and cache == "warm" and model is not None
+                report(progress_line(i, len(notebooks), notebook.name, f"{cache} cache ..."))
+                compare = backends and cache == "warm" and notebook.final_model is not None
                 run = run_notebook(
-                    source,
+                    notebook,
                     compiledir=compiledir,
                     cache=cache,
                     backends=("pymc", *backends) if compare else (),
-                    model=model if compare else None,
                 )
                 runs.append(run)
-                report(f"[{i}/{len(sources)}] {source.stem} ({cache} cache): {run.wall_s:.1f} s")
+                report(
+                    progress_line(
+                        i, len(notebooks), notebook.name, f"{cache} cache: {run.wall_s:.1f} s"
+                    )
+                )
     tables = {"notebooks": notebook_table(runs), "fits": fit_table(runs)}
-    if reparameterisation:
-        tables["reparameterisation"] = reparameterisation_table(runs, *reparameterisation)
+    pairs = [
+        (nb.centered_fit, nb.noncentered_fit)
+        for nb in notebooks
+        if nb.centered_fit is not None and nb.noncentered_fit is not None
+    ]
+    if cold:
+        for centered, non_centered in pairs:
+            tables["reparameterization"] = reparameterization_table(runs, centered, non_centered)
     if backends:
         tables["backends"] = backend_table(runs)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,16 +8,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from course_utils import cli, student
-from course_utils.notebooks import KERNEL_NAME, NOTEBOOK_DIR, list_sources
+from course_utils.tools import cli, manifest, student
 
 SOLUTION = {"tags": ["solution"]}
-# Notebooks whose executed .ipynb exists (all of them once the course is built).
-EXECUTED = [p for p in list_sources() if p.with_suffix(".ipynb").exists()]
+COURSE = manifest.load_course()
+LESSONS = COURSE.lessons
 
 
 def _stdout(text: str):
@@ -113,12 +111,8 @@ def test_raw_solution_cell_is_rejected():
         student.make_student_edition(nb)
 
 
-def test_write_student_edition_reads_the_executed_pair(tmp_path, lesson):
-    source = tmp_path / "01_lesson.py"
-    source.write_text("# placeholder source\n")
-    nbformat.write(lesson, source.with_suffix(".ipynb"))
-
-    target = student.write_student_edition(source, tmp_path / "out")
+def test_write_student_edition_keeps_outputs_and_drops_solutions(tmp_path, lesson):
+    target = student.write_student_edition(lesson, tmp_path / "out" / "01_lesson.ipynb")
 
     assert target == tmp_path / "out" / "01_lesson.ipynb"
     written = nbformat.read(target, as_version=4)
@@ -127,30 +121,27 @@ def test_write_student_edition_reads_the_executed_pair(tmp_path, lesson):
     assert "secret_square" not in target.read_text()
 
 
-def test_missing_executed_notebook_names_the_fix(tmp_path):
-    source = tmp_path / "02_missing.py"
-    source.write_text("# %%\n")
-    with pytest.raises(ValueError, match="course run 02_missing"):
-        student.write_student_edition(source, tmp_path / "out")
+def test_missing_executed_notebook_names_the_fix(course, tmp_path):
+    with pytest.raises(FileNotFoundError, match="course run 01_first"):
+        student.write_student_editions(course.lessons, tmp_path / "out")
 
 
-def test_write_student_editions_reports_each_notebook(tmp_path, lesson):
-    sources = []
-    for name in ("01_a", "02_b"):
-        nbformat.write(lesson, tmp_path / f"{name}.ipynb")
-        sources.append(tmp_path / f"{name}.py")
+def test_write_student_editions_reads_the_chosen_folder_and_reports(course, lesson, tmp_path):
+    course.executed_dir.mkdir(parents=True)
+    for nb in course.lessons:
+        nbformat.write(lesson, nb.executed(course.executed_dir))
     lines: list[str] = []
 
-    written = student.write_student_editions(sources, tmp_path / "out", report=lines.append)
+    written = student.write_student_editions(
+        course.lessons, tmp_path / "out", executed_dir=course.executed_dir, report=lines.append
+    )
 
-    assert [p.name for p in written] == ["01_a.ipynb", "02_b.ipynb"]
-    assert lines[0].startswith("[1/2] 01_a: 3 solution cell(s) replaced")
+    assert [p.name for p in written] == ["01_first.ipynb", "02_second.ipynb"]
+    assert lines[0].startswith("[1/2] 01_first: 3 solution cell(s) replaced")
 
 
-def test_cli_writes_the_chosen_notebooks(tmp_path, capsys):
-    if not EXECUTED:
-        pytest.skip("no executed notebook in notebooks/ yet")
-    names = [p.stem for p in EXECUTED]
+def test_cli_writes_the_chosen_lessons(tmp_path, capsys):
+    names = [nb.name for nb in LESSONS]
     assert cli.main(["student", *names, "--out", str(tmp_path)]) == 0
     assert sorted(p.stem for p in tmp_path.glob("*.ipynb")) == names
     assert f"wrote {len(names)} student edition(s)" in capsys.readouterr().out
@@ -166,15 +157,16 @@ def test_cli_rejects_an_unknown_notebook(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory) -> dict[str, Path]:
-    """Student editions of every executed course notebook."""
+    """Student editions of every course lesson."""
     out = tmp_path_factory.mktemp("student")
-    return {p.stem: student.write_student_edition(p, out) for p in EXECUTED}
+    written = student.write_student_editions(LESSONS, out, report=lambda line: None)
+    return {p.stem: p for p in written}
 
 
-@pytest.mark.parametrize("source", EXECUTED, ids=lambda p: p.stem)
-def test_course_edition_is_valid_and_has_no_solution(source, editions):
-    lesson = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
-    edition = nbformat.read(editions[source.stem], as_version=4)
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda nb: nb.name)
+def test_course_edition_is_valid_and_has_no_solution(notebook, editions):
+    lesson = nbformat.read(notebook.committed, as_version=4)
+    edition = nbformat.read(editions[notebook.name], as_version=4)
 
     nbformat.validate(edition)
     assert not any(student.is_solution(c) for c in edition.cells)
@@ -187,13 +179,8 @@ def test_course_edition_is_valid_and_has_no_solution(source, editions):
 
 
 def _execute(nb: nbformat.NotebookNode) -> None:
-    client = NotebookClient(
-        nb,
-        timeout=900,
-        kernel_name=KERNEL_NAME,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    )
-    client.execute()  # raises CellExecutionError naming the failing cell
+    # raises CellExecutionError naming the failing cell
+    manifest.kernel_client(nb, COURSE.root / "notebooks").execute()
 
 
 def test_code_after_a_solution_is_found(lesson):
@@ -204,8 +191,12 @@ def test_code_after_a_solution_is_found(lesson):
     assert student.code_after_solutions(later) == [len(lesson.cells)]
 
 
-def test_placeholder_code_does_nothing():
-    assert ast.parse(student.CODE_PLACEHOLDER).body == []  # a comment: runs, defines nothing
+def test_an_answer_cell_runs_and_defines_nothing(lesson):
+    answer = student.make_student_edition(lesson).cells[5]
+    namespace: dict = {}
+    exec(compile(answer.source, "answer", "exec"), namespace)  # the cell a student sees
+    assert set(namespace) == {"__builtins__"}
+    assert not ast.parse(answer.source).body
 
 
 def test_edition_whose_later_code_needs_a_solution_fails_to_run(lesson):
@@ -217,17 +208,20 @@ def test_edition_whose_later_code_needs_a_solution_fails_to_run(lesson):
     _execute(lesson)  # the lesson itself runs
 
 
-@pytest.mark.parametrize("source", EXECUTED, ids=lambda p: p.stem)
-def test_course_edition_runs_in_a_fresh_kernel(source, editions):
-    """The student edition runs from a fresh kernel, top to bottom.
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda nb: nb.name)
+def test_course_edition_code_is_the_lesson_code_the_validation_runs(notebook, editions):
+    """The student edition's code is code that this suite runs in a fresh kernel.
 
     When the exercises close the lesson (no lesson code after the first code solution), the
-    edition's code is the lesson's code up to the exercises, then comment-only answer cells:
-    nbval executes exactly that code in a fresh kernel in this suite, so the edition is not run
-    a second time. Otherwise the edition itself is executed.
+    edition's code is the lesson's code up to the exercises, then comment-only answer cells
+    (which run and define nothing, see ``test_an_answer_cell_runs_and_defines_nothing``).
+    The notebook validation (``notebooks/<name>.ipynb::Cell N``) executes exactly that
+    lesson code top to bottom in a fresh kernel, so this test checks the equivalence instead
+    of running it a second time. When lesson code does follow a solution, the edition itself
+    is executed here.
     """
-    lesson = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
-    edition = nbformat.read(editions[source.stem], as_version=4)
+    lesson = nbformat.read(notebook.committed, as_version=4)
+    edition = nbformat.read(editions[notebook.name], as_version=4)
     if student.code_after_solutions(lesson):
         _execute(edition)
         return

@@ -1,6 +1,7 @@
 import pytest
 
-from course_utils import cli, data
+from course_utils import data
+from course_utils.tools import cli
 
 
 def test_fetch_verify_checks_every_file(monkeypatch, served_dir, capsys):
@@ -32,12 +33,15 @@ def test_verify_without_files_names_the_fix(monkeypatch, tmp_path, capsys):
     assert "course fetch" in capsys.readouterr().err
 
 
-def test_run_rejects_an_unknown_notebook(capsys):
-    assert cli.main(["run", "99_nope"]) == 2
-    assert "no notebook matches '99_nope'" in capsys.readouterr().err
-
-
 def test_command_is_required(capsys):
     with pytest.raises(SystemExit):
         cli.main([])
     assert "usage: course" in capsys.readouterr().err
+
+
+def test_commands_outside_a_course_checkout_name_the_fix(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    find_root = cli.manifest.find_root  # with no start it also tries this checkout
+    monkeypatch.setattr(cli.manifest, "find_root", lambda start=None: find_root(tmp_path))
+    assert cli.main(["run", "01"]) == 2
+    assert "no course.toml found" in capsys.readouterr().err

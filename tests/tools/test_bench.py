@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from course_utils import bench, cli
+from course_utils.tools import bench, cli, manifest
 
 TINY = """# %%
 import numpy as np
@@ -58,18 +58,18 @@ def test_fit_table_uses_warm_runs_and_computes_ess_per_second():
     assert table.loc[0, "ess_per_s"] == 400.0
 
 
-def test_reparameterisation_ratio_on_the_slowest_hyperparameter():
+def test_reparameterization_ratio_on_the_slowest_hyperparameter():
     slow = {**FIT, "fit": "c", "sampling_s": 10.0, "hyper_ess": {"mu_a": 50.0, "sig_a": 20.0}}
     fast = {**FIT, "fit": "nc", "sampling_s": 2.0, "hyper_ess": {"mu_a": 900.0, "sig_a": 800.0}}
-    table = bench.reparameterisation_table([_run("05", "warm", [slow, fast])], "c", "nc")
+    table = bench.reparameterization_table([_run("05", "warm", [slow, fast])], "c", "nc")
     assert table["slowest_hyperparameter"].tolist() == ["sig_a", "sig_a"]
     assert table["ess_per_s"].tolist() == [2.0, 400.0]
     assert table["ratio_to_centered"].tolist() == [1.0, 200.0]
 
 
-def test_reparameterisation_names_missing_fits():
+def test_reparameterization_names_missing_fits():
     with pytest.raises(ValueError, match=r"fits \['nope'\] not found"):
-        bench.reparameterisation_table([_run("05", "warm", [FIT])], "a_idata", "nope")
+        bench.reparameterization_table([_run("05", "warm", [FIT])], "a_idata", "nope")
 
 
 def _backend_row(model, backend, wall_s, ess):
@@ -91,22 +91,12 @@ def test_backend_ratios_are_relative_to_pymc_on_the_same_model():
     assert table["ratio_to_pymc"].tolist() == [1.0, 4.0, 0.5, 1.0]
 
 
-def test_every_notebook_has_a_final_model_for_the_backend_comparison():
-    from course_utils.notebooks import list_sources
-
-    assert sorted(bench.FINAL_MODELS) == [p.stem for p in list_sources()]
-    for source in list_sources():
-        name, target_accept = bench.FINAL_MODELS[source.stem]
-        assert f"as {name}:" in source.read_text(), f"{source.stem} defines no model {name}"
-        assert 0.5 < target_accept < 1
-
-
 def test_missing_backends_are_named_with_the_fix(monkeypatch):
     monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: None)
     problems = bench.missing_backends(["nutpie", "stan"])
     assert problems[0].startswith("nutpie is not installed")
     assert "`pip install nutpie`" in problems[0] and "make bench-backends" in problems[0]
-    assert problems[1] == "unknown backend 'stan' (choose from nutpie, numpyro, blackjax)"
+    assert problems[1] == "unknown backend 'stan' (choose from nutpie, numpyro)"
     monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: object())
     assert bench.missing_backends(["nutpie", "numpyro"]) == []
 
@@ -118,78 +108,93 @@ def test_cli_refuses_a_missing_backend_before_running(monkeypatch, tmp_path, cap
     assert "numpyro is not installed" in capsys.readouterr().err
 
 
-def test_kernel_env_points_pytensor_at_the_chosen_cache(tmp_path):
-    env = bench.kernel_env(tmp_path, {"PYTENSOR_FLAGS": "blas__ldflags=", "HOME": "/h"})
-    assert env == {"PYTENSOR_FLAGS": f"blas__ldflags=,base_compiledir={tmp_path}", "HOME": "/h"}
-    assert bench.kernel_env(tmp_path, {})["PYTENSOR_FLAGS"] == f"base_compiledir={tmp_path}"
-    assert bench.kernel_env(None, {"PYTENSOR_FLAGS": "x=1"}) == {"PYTENSOR_FLAGS": "x=1"}
-
-
 def test_markdown_table():
     text = bench.to_markdown(pd.DataFrame({"a": [1.5], "b": ["x"]}))
     assert text.splitlines() == ["| a | b |", "|---|---|", "| 1.5 | x |"]
 
 
+TINY_MANIFEST = """[[notebook]]
+source = "notebooks/01_tiny.py"
+kind = "lesson"
+title = "Tiny"
+final_model = "centered_model"
+target_accept = 0.9
+centered_fit = "centered_idata"
+noncentered_fit = "noncentered_idata"
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path) -> manifest.Notebook:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_tiny.py").write_text(TINY)
+    (tmp_path / manifest.MANIFEST_NAME).write_text(TINY_MANIFEST)
+    return manifest.load_course(tmp_path).lessons[0]
+
+
 @pytest.mark.slow
-def test_benchmark_runs_a_notebook_cold_and_warm(tmp_path):
-    source = tmp_path / "01_tiny.py"
-    source.write_text(TINY)
+def test_benchmark_runs_a_notebook_cold_and_warm(tiny, tmp_path):
     lines = []
-    tables = bench.run_benchmark(
-        [source],
-        tmp_path / "out",
-        reparameterisation=("centered_idata", "noncentered_idata"),
-        report=lines.append,
-    )
+    tables = bench.run_benchmark([tiny], tmp_path / "out", report=lines.append)
     assert tables["notebooks"]["cache"].tolist() == ["cold", "warm"]
     fits = tables["fits"]
     assert sorted(fits["fit"]) == ["centered_idata", "noncentered_idata"]
     assert (fits["min_ess_bulk"] > 0).all() and (fits["sampling_s"] > 0).all()
-    assert tables["reparameterisation"]["slowest_hyperparameter"].tolist() == ["mu_a", "mu_a"]
-    for name in ("notebooks", "fits", "reparameterisation"):
+    assert tables["reparameterization"]["slowest_hyperparameter"].tolist() == ["mu_a", "mu_a"]
+    for name in ("notebooks", "fits", "reparameterization"):
         assert (tmp_path / "out" / f"{name}.csv").is_file()
     assert "## fits" in (tmp_path / "out" / "benchmark.md").read_text()
-    assert lines[0] == "[1/1] 01_tiny (cold cache) ..."
-    assert not source.with_suffix(".ipynb").exists(), "the benchmark writes no notebook"
+    assert lines[0] == "[1/1] 01_tiny: cold cache ..."
+    assert not tiny.committed.exists(), "the benchmark writes no notebook"
 
 
 @pytest.mark.slow
-def test_backend_comparison_resamples_the_named_model(tmp_path):
-    source = tmp_path / "01_tiny.py"
-    source.write_text(TINY)
-    run = bench.run_notebook(
-        source,
-        compiledir=tmp_path / "cache",
-        cache="warm",
-        backends=("pymc",),
-        model=("centered_model", 0.9),
-    )
+def test_backend_comparison_resamples_the_named_model(tiny, tmp_path):
+    run = bench.run_notebook(tiny, compiledir=tmp_path / "cache", cache="warm", backends=("pymc",))
     [row] = run.backends
     assert row["model"] == "centered_model" and row["backend"] == "pymc"
     assert row["wall_s"] > 0 and row["min_ess_bulk"] > 0 and row["divergences"] >= 0
     assert [f["fit"] for f in run.fits] == ["centered_idata", "noncentered_idata"]
 
 
-def test_backends_need_a_model(tmp_path):
-    with pytest.raises(ValueError, match="name the model"):
-        bench.run_notebook(tmp_path / "x.py", compiledir=tmp_path, cache="warm", backends=["pymc"])
+def test_backends_need_a_final_model(course):
+    with pytest.raises(ValueError, match="no final_model"):
+        bench.run_notebook(course.get("01_first"), compiledir=None, cache="warm", backends=["pymc"])
 
 
-def test_cli_quick_mode_skips_cold_runs_and_the_radon_comparison(monkeypatch, tmp_path, capsys):
+def test_fit_record_reads_the_fit_through_the_course_diagnostics():
+    import arviz as az
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        posterior={"mu_a": rng.normal(size=(4, 500)), "theta": rng.normal(size=(4, 500, 2))},
+        sample_stats={"diverging": np.zeros((4, 500), dtype=bool)},
+    )
+    idata.posterior.attrs["sampling_time"] = 2.0
+    record = bench.fit_record("x_idata", idata)
+    expected_ess = float(az.ess(idata, var_names=["mu_a"])["mu_a"])
+    assert record["hyper_ess"] == {"mu_a": pytest.approx(expected_ess)}
+    assert record["draws"] == 2000 and record["divergences"] == 0
+    assert record["min_ess_bulk"] == pytest.approx(
+        min(float(az.ess(idata)[v].min()) for v in ("mu_a", "theta"))
+    )
+
+
+def test_cli_quick_mode_skips_cold_runs(monkeypatch, tmp_path, capsys):
     calls = {}
 
-    def fake(sources, out_dir, **kwargs):
-        calls.update(kwargs, sources=[s.stem for s in sources])
+    def fake(notebooks, out_dir, **kwargs):
+        calls.update(kwargs, notebooks=[nb.name for nb in notebooks])
         return {"notebooks": pd.DataFrame({"notebook": ["05_radon"], "wall_s": [1.0]})}
 
     monkeypatch.setattr(bench, "run_benchmark", fake)
     assert cli.main(["bench", "--quick", "05", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is False and calls["backends"] == ()
-    assert calls["reparameterisation"] is None
+    assert calls["notebooks"] == ["05_radon"]
     monkeypatch.setattr(bench, "missing_backends", lambda names: [])
     assert cli.main(["bench", "--quick", "05", "--backends", "nutpie", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is False and calls["backends"] == ["nutpie"]
     assert "| 05_radon | 1.0 |" in capsys.readouterr().out
     assert cli.main(["bench", "05", "--backends", "nutpie", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is True and calls["backends"] == ["nutpie"]
-    assert calls["reparameterisation"] == bench.RADON_FITS

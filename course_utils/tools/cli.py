@@ -1,0 +1,248 @@
+"""The ``course`` command line: the jobs of the course, one subcommand each.
+
+Examples
+--------
+``course fetch``                 download and verify the external datasets
+``course fetch --verify``        only check files already present (no network)
+``course run``                   execute every notebook into build/executed/, with progress
+``course run 03 05``             execute some notebooks
+``course run --in-place 03``     re-execute and overwrite the committed notebook (authors)
+``course seeds 03 --n 20``       re-run a notebook under 20 other sampler seeds
+``course seeds --record``        ... and store its tolerances for the test suite
+``course bench``                 benchmark notebooks and models (``--quick``, ``--backends``)
+``course slides``                render every deck to build/slides/ (HTML + PDF handouts)
+``course slides 00 --no-pdf``    one deck, HTML only (no browser needed)
+``course student``               write the student editions to build/student/
+
+Every command works on the notebooks listed in ``course.toml``, found from the current
+folder. Commands that read executed notebooks (slides, student) read the committed ones,
+or those of ``course run`` with ``--executed build/executed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from course_utils import data
+from course_utils.tools import execute, manifest
+
+__all__ = ["build_parser", "main"]
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    registry = data.read_registry()
+    for i, name in enumerate(registry, start=1):
+        if args.verify:
+            path = data.verify_file(_expected_location(name), registry[name])
+        else:
+            path = data.fetch_file(name)
+        print(manifest.progress_line(i, len(registry), name, f"sha256 OK ({path})"))
+    return 0
+
+
+def _expected_location(name: str) -> Path:
+    local = os.environ.get(data.DATA_DIR_ENV)
+    return Path(local) / name if local else data.cache_dir() / name
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    course = manifest.load_course()
+    notebooks = course.select(args.notebooks)
+    start = time.perf_counter()
+    target = None if args.in_place else course.executed_dir
+    timings = execute.run_all(notebooks, target)
+    where = "in place" if args.in_place else f"into {course.executed_dir}"
+    print(f"executed {len(timings)} notebook(s) {where} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _cmd_seeds(args: argparse.Namespace) -> int:
+    from course_utils.tools import seeds
+
+    course = manifest.load_course()
+    notebooks = course.select(args.notebooks)
+    return seeds.run_sweeps(
+        course, notebooks, n=args.n, record=args.record, out_dir=course.build_dir / "seeds"
+    )
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from course_utils.tools import bench  # imported lazily: it is not needed by the other jobs
+
+    course = manifest.load_course()
+    notebooks = course.select(args.notebooks)
+    problems = bench.missing_backends(args.backends)
+    if problems:
+        raise ValueError("; ".join(problems) + ".")
+    out = Path(args.out) if args.out else course.build_dir / "bench"
+    tables = bench.run_benchmark(notebooks, out, cold=not args.quick, backends=args.backends)
+    for name, table in tables.items():
+        print(f"\n## {name}\n{bench.to_markdown(table)}")
+    print(f"\ntables written to {out}/ (CSV per table and benchmark.md)")
+    return 0
+
+
+def _executed_dir(course: manifest.Course, value: str | None) -> Path | None:
+    return None if value is None else (course.root / value).resolve()
+
+
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from course_utils.tools.browser import find_chromium
+    from course_utils.tools.slides.render import render_decks
+
+    course = manifest.load_course()
+    notebooks = course.select(args.decks)
+    out = Path(args.out) if args.out else course.build_dir / "slides"
+    try:
+        if not args.no_pdf:
+            find_chromium()  # fail before the slow steps, not after them
+        start = time.perf_counter()
+        rendered = render_decks(
+            notebooks, out, executed_dir=_executed_dir(course, args.executed), pdf=not args.no_pdf
+        )
+    except RuntimeError as err:
+        print(f"course slides: error: {err}", file=sys.stderr)
+        return 1
+    index = out / "index.html"
+    print(f"rendered {len(rendered)} deck(s) in {time.perf_counter() - start:.1f} s -> {index}")
+    return 0
+
+
+def _cmd_student(args: argparse.Namespace) -> int:
+    from course_utils.tools import student
+
+    course = manifest.load_course()
+    notebooks = course.select(args.notebooks, kind="lesson")
+    out = Path(args.out) if args.out else course.build_dir / "student"
+    written = student.write_student_editions(
+        notebooks, out, executed_dir=_executed_dir(course, args.executed)
+    )
+    print(f"wrote {len(written)} student edition(s) to {out}")
+    return 0
+
+
+def _names(parser: argparse.ArgumentParser, dest: str, what: str) -> None:
+    parser.add_argument(
+        dest,
+        nargs="*",
+        help=f"{what} by number or name, e.g. 01 or 03_water_quality (default: all)",
+    )
+
+
+def _executed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executed",
+        metavar="DIR",
+        help="read executed notebooks from DIR (e.g. build/executed, written by `course run`) "
+        "instead of the committed ones",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``course`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser with one subcommand per job.
+    """
+    parser = argparse.ArgumentParser(
+        prog="course", description="Jobs of the Bayesian hierarchical models course."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fetch = sub.add_parser("fetch", help="download and verify the external datasets")
+    fetch.add_argument(
+        "--verify", action="store_true", help="only verify files already present (no download)"
+    )
+    fetch.set_defaults(func=_cmd_fetch)
+
+    run = sub.add_parser("run", help="execute notebooks into build/executed/ (all by default)")
+    _names(run, "notebooks", "notebooks")
+    run.add_argument(
+        "--in-place",
+        action="store_true",
+        help="overwrite the committed .ipynb of each notebook instead (for authors)",
+    )
+    run.set_defaults(func=_cmd_run)
+
+    seeds = sub.add_parser(
+        "seeds", help="re-run notebooks under other sampler seeds and report which cells fail"
+    )
+    _names(seeds, "notebooks", "notebooks")
+    seeds.add_argument("--n", type=int, default=20, help="number of seeds (default 20)")
+    seeds.add_argument(
+        "--record",
+        action="store_true",
+        help="store the measured tolerances in tests/tolerances/ and the table in docs/seeds.md",
+    )
+    seeds.set_defaults(func=_cmd_seeds)
+
+    bench = sub.add_parser(
+        "bench", help="measure notebook run times and sampling efficiency (prints tables)"
+    )
+    _names(bench, "notebooks", "notebooks")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="warm cache only, no reparameterization comparison (checks that it works)",
+    )
+    bench.add_argument(
+        "--backends",
+        nargs="+",
+        default=(),
+        metavar="NAME",
+        help="also re-sample each lesson's final model with these NUTS backends "
+        "(nutpie, numpyro) and compare them with PyMC's",
+    )
+    bench.add_argument("--out", help="output folder (default build/bench)")
+    bench.set_defaults(func=_cmd_bench)
+
+    deck = sub.add_parser(
+        "slides", help="render the slide decks to offline reveal.js HTML and PDF handouts"
+    )
+    _names(deck, "decks", "decks")
+    deck.add_argument(
+        "--no-pdf", action="store_true", help="only the HTML slides (no browser needed)"
+    )
+    _executed_option(deck)
+    deck.add_argument("--out", help="output folder (default build/slides)")
+    deck.set_defaults(func=_cmd_slides)
+
+    edition = sub.add_parser("student", help="write student editions (solutions removed)")
+    _names(edition, "notebooks", "lessons")
+    _executed_option(edition)
+    edition.add_argument("--out", help="output folder (default build/student)")
+    edition.set_defaults(func=_cmd_student)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``course`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 when a seed or a deck failed, 2 when a dataset, an
+        argument or a file is wrong.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"course {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,501 @@
+r"""Compare a notebook's committed outputs with a fresh run, within Monte Carlo error.
+
+A Markov chain is bit-reproducible only on the same numeric code path: another CPU (AVX-512 or
+not, Apple silicon, Windows) gives other chains, so every printed MCMC digit may change. The
+outputs of a notebook are therefore compared as *text with numbers in it*:
+
+- the text around the numbers (the *skeleton*: words, labels, table layout with runs of spaces
+  collapsed) must be identical;
+- every number must agree within its tolerance. Numbers that never changed when the notebook
+  was re-run under other sampler seeds (data, counts, exact results) must be equal. A number
+  that did change gets the tolerance ``Z * sqrt(2) * sd + unit``, where ``sd`` is its standard
+  deviation over the seed sweep (its Monte Carlo error, measured by ``course seeds``), the
+  factor ``sqrt(2)`` accounts for both runs being random, ``Z`` is :data:`Z_SCORE`, and
+  ``unit`` is one unit in the last printed digit (rounding). In a cell whose output depends on
+  the seed, a number that happened to stay fixed gets one unit.
+
+The per-number standard deviations are *tolerances*, stored per notebook in
+``tests/tolerances/<name>.json`` by ``course seeds --record`` together with a fingerprint of
+the notebook's code: a tolerance file measured for other code is refused.
+
+Everything here is pure: functions take output lists (as stored in ``.ipynb`` files) and
+return values or problem descriptions; nothing runs a kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "IGNORE_OUTPUT_TAG",
+    "Z_SCORE",
+    "Token",
+    "Tolerances",
+    "cell_texts",
+    "compare_cell",
+    "measure_spread",
+    "read_sanitizers",
+    "sanitize",
+    "tokenize",
+]
+
+#: Cells with this tag are not compared (model graphs: their SVG embeds the Graphviz version).
+IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+#: How many (combined) Monte Carlo standard deviations a number may move. For one number the
+#: difference over its estimated sd (from 20 seeds) follows a t distribution with 19 degrees
+#: of freedom, which exceeds 7 with probability about 1e-6.
+Z_SCORE = 7.0
+#: Output data that is never compared: images are binary (as with nbval) and widget ids random.
+SKIPPED_MIMETYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "application/vnd.jupyter.widget-view+json"}
+)
+SANITIZE_FILE = files("course_utils.tools") / "nbval_sanitize.cfg"
+
+# Indexed names such as theta[G1], mu[PRO] or z[0, 1] are labels, not numbers.
+_INDEXED_NAME = re.compile(r"\w+\[[^\]\n]*\]")
+_NUMBER = re.compile(
+    r"(?<!\w)(?<!\d\.)"  # not the tail of an identifier (hdi_3%) or of a version (5.28.5)
+    r"(?P<sign>-)?"
+    r"(?P<int>\d(?:_?\d)*)(?:\.(?P<frac>\d+))?"
+    r"(?:[eE](?P<exp>[-+]?\d+))?"
+    r"(?!\w|\.\d)"  # nor the head of one (3x2 stays a label); a full stop may follow
+    r"|(?<![\w.])(?P<sign2>-)?\.(?P<frac2>\d+)(?!\w|\.\d)"
+)
+_SPACES = re.compile(r"\s+")
+_PLACEHOLDER = "\u2983#\u2984"  # cannot occur in notebook output
+
+
+@dataclass(frozen=True)
+class Token:
+    """A number found in an output text.
+
+    Attributes
+    ----------
+    text : str
+        As printed, e.g. ``"-0.25"``.
+    value : float
+        Its value.
+    unit : float
+        One unit in its last printed digit (``0.01`` for ``-0.25``, ``1`` for ``1036``).
+    """
+
+    text: str
+    value: float
+    unit: float
+
+
+def _token(match: re.Match[str]) -> Token:
+    text = match.group(0)
+    if match.group("frac2") is not None:
+        frac, exp = match.group("frac2"), 0
+    else:
+        frac, exp = match.group("frac") or "", int(match.group("exp") or 0)
+    return Token(text=text, value=float(text), unit=10.0 ** (exp - len(frac)))
+
+
+def tokenize(text: str) -> tuple[str, list[Token]]:
+    """Split an output text into its skeleton and its numbers.
+
+    The skeleton is the text with every number replaced by a placeholder and every run of
+    whitespace collapsed to one space (table column widths change with the numbers).
+
+    Parameters
+    ----------
+    text : str
+        An output text (a stream, ``text/plain`` or ``text/html``).
+
+    Returns
+    -------
+    skeleton : str
+        The text without its numbers.
+    numbers : list of Token
+        The numbers, in order.
+
+    Examples
+    --------
+    >>> skeleton, numbers = tokenize("theta[G1]    -0.25  1_036  hdi_3% 94%")
+    >>> skeleton
+    'theta[G1] ⦃#⦄ ⦃#⦄ hdi_3% ⦃#⦄%'
+    >>> [(n.value, n.unit) for n in numbers]
+    [(-0.25, 0.01), (1036.0, 1.0), (94.0, 1.0)]
+    """
+    protected: list[str] = []
+
+    def protect(match: re.Match[str]) -> str:
+        protected.append(match.group(0))
+        return chr(0xE000 + len(protected) - 1)  # a private-use character, never a digit
+
+    shielded = _INDEXED_NAME.sub(protect, text)
+    numbers = [_token(m) for m in _NUMBER.finditer(shielded)]
+    skeleton = _NUMBER.sub(_PLACEHOLDER, shielded)
+    skeleton = re.sub("[\ue000-\uf8ff]", lambda m: protected[ord(m.group(0)) - 0xE000], skeleton)
+    return _SPACES.sub(" ", skeleton).strip(), numbers
+
+
+def read_sanitizers(path: Path | None = None) -> list[tuple[re.Pattern[str], str]]:
+    r"""Read the regex replacements applied to every output before it is compared.
+
+    The file uses nbval's format (``regex:`` and ``replace:`` lines, one pair per section), so
+    the same rules serve the test suite and the seed sweep.
+
+    Parameters
+    ----------
+    path : pathlib.Path, optional
+        The file (default: the course's ``nbval_sanitize.cfg``, shipped with the package).
+
+    Returns
+    -------
+    list of (re.Pattern, str)
+        Compiled patterns and their replacements, in file order.
+
+    Examples
+    --------
+    >>> [pattern.pattern for pattern, _ in read_sanitizers()][:1]
+    ['took \\d+(\\.\\d+)? seconds?']
+    """
+    text = Path(str(SANITIZE_FILE)).read_text() if path is None else Path(path).read_text()
+    pairs, regex = [], None
+    for line in text.splitlines():
+        if line.startswith("regex:"):
+            regex = line[len("regex:") :].strip()
+        elif line.startswith("replace:") and regex is not None:
+            pairs.append((re.compile(regex), line[len("replace:") :].strip()))
+            regex = None
+    return pairs
+
+
+def sanitize(text: str, sanitizers: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    """Apply the sanitizers to a text, in order.
+
+    Examples
+    --------
+    >>> sanitize("Sampling ... took 3 seconds.", read_sanitizers())
+    'Sampling ... took N seconds.'
+    """
+    for pattern, replacement in sanitizers:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _as_text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def cell_texts(
+    outputs: Iterable[Mapping[str, Any]],
+    sanitizers: Sequence[tuple[re.Pattern[str], str]] = (),
+) -> dict[str, str]:
+    r"""Return the comparable texts of a cell's outputs, keyed by position and kind.
+
+    Consecutive outputs of the same stream are joined (a kernel may split a stream into
+    several messages), carriage-return progress lines are reduced to their last state,
+    images are dropped, and the sanitizers are applied.
+
+    Parameters
+    ----------
+    outputs : iterable of mapping
+        The ``outputs`` of a code cell, as stored in an ``.ipynb``.
+    sanitizers : sequence of (re.Pattern, str), default ()
+        From :func:`read_sanitizers`.
+
+    Returns
+    -------
+    dict of str to str
+        ``"<index>:stream:<name>"`` or ``"<index>:<output_type>:<mimetype>"`` to text, where
+        ``index`` counts the (joined) outputs.
+
+    Examples
+    --------
+    >>> outs = [{"output_type": "stream", "name": "stdout", "text": "a\n"},
+    ...         {"output_type": "stream", "name": "stdout", "text": "b\n"},
+    ...         {"output_type": "execute_result", "data": {"text/plain": "1", "image/png": "x"}}]
+    >>> cell_texts(outs)
+    {'0:stream:stdout': 'a\nb\n', '1:execute_result:text/plain': '1'}
+    """
+    merged: list[dict[str, Any]] = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream" and merged and merged[-1].get("name") == out.get("name"):
+            merged[-1]["text"] += _as_text(out.get("text", ""))
+        elif kind == "stream":
+            merged.append(
+                {"output_type": kind, "name": out.get("name"), "text": _as_text(out["text"])}
+            )
+        else:
+            merged.append(dict(out))
+    texts = {}
+    for index, out in enumerate(merged):
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = re.sub(r"^.*\r(?=[^\n])", "", out["text"], flags=re.MULTILINE)
+            texts[f"{index}:stream:{out['name']}"] = sanitize(text, sanitizers)
+        elif kind == "error":
+            texts[f"{index}:error"] = f"{out.get('ename')}: {out.get('evalue')}"
+        else:
+            for mimetype, value in sorted(out.get("data", {}).items()):
+                if mimetype not in SKIPPED_MIMETYPES:
+                    texts[f"{index}:{kind}:{mimetype}"] = sanitize(_as_text(value), sanitizers)
+    return texts
+
+
+def _skeleton_digest(skeleton: str) -> str:
+    return hashlib.sha256(skeleton.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The measured Monte Carlo spread of the numbers of one output text.
+
+    Attributes
+    ----------
+    skeleton : str
+        Digest of the skeleton the spreads belong to.
+    sd : tuple of float
+        Standard deviation of each number over the seed sweep.
+    """
+
+    skeleton: str
+    sd: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The measured spread of every seed-dependent output of one notebook.
+
+    Attributes
+    ----------
+    notebook : str
+        Notebook name.
+    code_hash : str
+        Fingerprint of the code the spreads were measured for
+        (:func:`course_utils.tools.manifest.code_hash`).
+    seeds : tuple of int
+        The sampler seeds of the sweep.
+    cells : dict of int to dict of str to Spread
+        Code-cell index (counting code cells only, as nbval does) to output key to spread.
+        Cells whose output never changed between seeds are absent: they must match exactly.
+    passed : int
+        How many seeds ran every cell without an error and with the committed text.
+    """
+
+    notebook: str
+    code_hash: str
+    seeds: tuple[int, ...]
+    cells: Mapping[int, Mapping[str, Spread]]
+    passed: int
+
+    def to_json(self) -> str:
+        """Serialise to the JSON stored in ``tests/tolerances/<name>.json``."""
+        payload = {
+            "notebook": self.notebook,
+            "code_hash": self.code_hash,
+            "seeds": list(self.seeds),
+            "passed": self.passed,
+            "z_score": Z_SCORE,
+            "cells": {
+                str(index): {
+                    key: {"skeleton": spread.skeleton, "sd": list(spread.sd)}
+                    for key, spread in outputs.items()
+                }
+                for index, outputs in sorted(self.cells.items())
+            },
+        }
+        return json.dumps(payload, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Tolerances:
+        """Read what :meth:`to_json` wrote."""
+        raw = json.loads(text)
+        cells = {
+            int(index): {
+                key: Spread(skeleton=value["skeleton"], sd=tuple(value["sd"]))
+                for key, value in outputs.items()
+            }
+            for index, outputs in raw["cells"].items()
+        }
+        return cls(raw["notebook"], raw["code_hash"], tuple(raw["seeds"]), cells, raw["passed"])
+
+
+def _round_sd(value: float) -> float:
+    """Keep 3 significant digits (the spread is itself estimated to about 16%)."""
+    return 0.0 if value == 0 else float(f"{value:.3g}")
+
+
+def measure_spread(runs: Sequence[Mapping[str, str]]) -> tuple[dict[str, Spread], list[str]]:
+    """Measure how the numbers of one cell's outputs vary between runs with other seeds.
+
+    Parameters
+    ----------
+    runs : sequence of dict of str to str
+        :func:`cell_texts` of the same cell in each run (at least 2).
+
+    Returns
+    -------
+    spreads : dict of str to Spread
+        For each output whose numbers vary, their standard deviations (``ddof=1``); empty
+        when the cell's output is the same in every run.
+    problems : list of str
+        Outputs whose text around the numbers, or whose set of outputs, differs between
+        runs: such output cannot be validated and must be made seed-independent.
+
+    Examples
+    --------
+    >>> spreads, problems = measure_spread([{"0:stream:stdout": "mean 1.0 n 3"},
+    ...                                     {"0:stream:stdout": "mean 1.2 n 3"}])
+    >>> spreads["0:stream:stdout"].sd, problems
+    ((0.141, 0.0), [])
+    """
+    if len(runs) < 2:
+        raise ValueError(f"need at least 2 runs to measure a spread, got {len(runs)}.")
+    keys = list(runs[0])
+    problems = [
+        f"outputs {list(run)} instead of {keys} in run {i + 1}"
+        for i, run in enumerate(runs)
+        if list(run) != keys
+    ]
+    if problems:
+        return {}, problems
+    spreads = {}
+    for key in keys:
+        tokenized = [tokenize(run[key]) for run in runs]
+        skeletons = {skeleton for skeleton, _ in tokenized}
+        counts = {len(numbers) for _, numbers in tokenized}
+        if len(skeletons) > 1 or len(counts) > 1:
+            problems.append(f"{key}: the text differs between seeds, not only its numbers")
+            continue
+        values = np.array([[n.value for n in numbers] for _, numbers in tokenized])
+        if values.size and np.ptp(values, axis=0).max() > 0:
+            sd = values.std(axis=0, ddof=1)
+            spreads[key] = Spread(
+                skeleton=_skeleton_digest(tokenized[0][0]), sd=tuple(map(_round_sd, sd))
+            )
+    return spreads, problems
+
+
+def _show(text: str, limit: int = 90) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _context(text: str, token: Token) -> str:
+    """Return the line of ``text`` holding a number, for an error message."""
+    for line in text.splitlines():
+        if token.text in line:
+            return _show(line)
+    return _show(text)
+
+
+def compare_texts(
+    key: str,
+    reference: str,
+    fresh: str,
+    spread: Spread | None,
+    *,
+    seed_dependent: bool,
+    z_score: float = Z_SCORE,
+) -> list[str]:
+    """Compare one output text of a fresh run with the committed one.
+
+    Parameters
+    ----------
+    key : str
+        The output key (for messages).
+    reference, fresh : str
+        The committed and the fresh text (sanitized).
+    spread : Spread or None
+        The measured spread of this output's numbers, if they depend on the seed.
+    seed_dependent : bool
+        Whether the cell's output depends on the seed (then numbers without a spread still
+        get one unit in their last digit).
+    z_score : float, default :data:`Z_SCORE`
+        Allowed number of combined standard deviations.
+
+    Returns
+    -------
+    list of str
+        One message per difference (empty when they agree).
+
+    Examples
+    --------
+    >>> spread = Spread(_skeleton_digest(tokenize("mean 1.00")[0]), (0.01,))
+    >>> compare_texts("0:stream:stdout", "mean 1.00", "mean 1.05", spread, seed_dependent=True)
+    []
+    >>> compare_texts("0:stream:stdout", "mean 1.00", "mean 1.50", spread, seed_dependent=True)
+    ["0:stream:stdout: 1.50 instead of 1.00 (allowed ±0.109) in 'mean 1.00'"]
+    """
+    ref_skeleton, ref_numbers = tokenize(reference)
+    new_skeleton, new_numbers = tokenize(fresh)
+    if ref_skeleton != new_skeleton or len(ref_numbers) != len(new_numbers):
+        return [f"{key}: the text differs: {_show(fresh)!r} instead of {_show(reference)!r}"]
+    if spread is not None and (
+        spread.skeleton != _skeleton_digest(ref_skeleton) or len(spread.sd) != len(ref_numbers)
+    ):
+        return [
+            f"{key}: the committed text is not the one whose spread was measured: re-run "
+            "`course seeds --record` for this notebook"
+        ]
+    problems = []
+    for i, (ref, new) in enumerate(zip(ref_numbers, new_numbers, strict=True)):
+        sd = spread.sd[i] if spread is not None else 0.0
+        if sd > 0:
+            allowed = z_score * math.sqrt(2.0) * sd + max(ref.unit, new.unit)
+        elif seed_dependent and "." in ref.text + new.text:
+            allowed = max(ref.unit, new.unit)
+        else:
+            allowed = 0.0
+        if abs(new.value - ref.value) > allowed * (1 + 1e-9):
+            problems.append(
+                f"{key}: {new.text} instead of {ref.text} (allowed ±{allowed:.3g}) in "
+                f"{_context(reference, ref)!r}"
+            )
+    return problems
+
+
+def compare_cell(
+    reference: Mapping[str, str],
+    fresh: Mapping[str, str],
+    spreads: Mapping[str, Spread] | None = None,
+    *,
+    z_score: float = Z_SCORE,
+) -> list[str]:
+    """Compare the outputs of one cell of a fresh run with the committed ones.
+
+    Parameters
+    ----------
+    reference, fresh : dict of str to str
+        :func:`cell_texts` of the committed and of the fresh cell.
+    spreads : dict of str to Spread, optional
+        The measured spreads of this cell (``None`` or empty: its output must not depend on
+        the seed, so every number must be equal).
+    z_score : float, default :data:`Z_SCORE`
+        Allowed number of combined standard deviations.
+
+    Returns
+    -------
+    list of str
+        One message per difference (empty when the cell agrees).
+
+    Examples
+    --------
+    >>> compare_cell({"0:stream:stdout": "n = 3"}, {"0:stream:stdout": "n = 4"})
+    ["0:stream:stdout: 4 instead of 3 (allowed ±0) in 'n = 3'"]
+    """
+    spreads = spreads or {}
+    if list(reference) != list(fresh):
+        return [f"outputs {list(fresh)} instead of the committed {list(reference)}"]
+    problems = []
+    for key, text in reference.items():
+        problems += compare_texts(
+            key, text, fresh[key], spreads.get(key), seed_dependent=bool(spreads), z_score=z_score
+        )
+    return problems

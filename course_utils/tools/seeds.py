@@ -1,0 +1,465 @@
+"""Re-run notebooks under other sampler seeds, to show that every lesson holds for any seed.
+
+Another machine gives other Markov chains for the same data, which is no different from
+another sampler seed. :func:`sweep` executes a notebook once per seed, with the setup cell's
+``RANDOM_SEED = ...`` (the seed of every sampler call) replaced and everything else unchanged
+(data are simulated from ``DATA_SEED``, which stays). A seed *passes* when every cell runs and
+the text of every output, numbers aside, is the committed one.
+
+The sweep also measures the Monte Carlo spread of every printed number
+(:func:`course_utils.tools.outputs.measure_spread`); ``course seeds --record`` stores it as the
+notebook's tolerances, which the test suite uses to validate the committed outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+from nbformat import NotebookNode
+
+from course_utils.tools import outputs
+from course_utils.tools.execute import execute, read_source
+from course_utils.tools.manifest import (
+    Course,
+    Notebook,
+    code_hash,
+    progress_line,
+    read_notebook,
+)
+
+__all__ = [
+    "SEED_VARIABLE",
+    "SeedRun",
+    "Sweep",
+    "default_seeds",
+    "failing_cells",
+    "recorded_table",
+    "run_sweeps",
+    "sampler_seed",
+    "seeds_table",
+    "sweep",
+    "with_sampler_seed",
+]
+
+#: The setup-cell variable that seeds every sampler call of a notebook.
+SEED_VARIABLE = "RANDOM_SEED"
+_SEED_LINE = re.compile(rf"^{SEED_VARIABLE} = (\d+)[ \t]*(#.*)?$", re.MULTILINE)
+
+
+def default_seeds(n: int, avoid: Sequence[int] = ()) -> list[int]:
+    """Return ``n`` sampler seeds for a sweep: 1, 2, 3, ... skipping those in ``avoid``.
+
+    Examples
+    --------
+    >>> default_seeds(3, avoid=[2])
+    [1, 3, 4]
+    """
+    if n < 1:
+        raise ValueError(f"a sweep needs at least one seed, got n={n}.")
+    seeds: list[int] = []
+    candidate = 1
+    while len(seeds) < n:
+        if candidate not in avoid:
+            seeds.append(candidate)
+        candidate += 1
+    return seeds
+
+
+def sampler_seed(nb: NotebookNode) -> int:
+    """Return the value of the notebook's ``RANDOM_SEED = <int>`` line.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one code cell line assigns an integer literal to ``RANDOM_SEED``.
+    """
+    found = [
+        m for cell in nb.cells if cell.cell_type == "code" for m in _SEED_LINE.finditer(cell.source)
+    ]
+    if len(found) != 1:
+        raise ValueError(
+            f"expected exactly one line `{SEED_VARIABLE} = <integer>` in the setup cell, found "
+            f"{len(found)}: seed every sampler call from {SEED_VARIABLE} (and simulate data "
+            "from a separate DATA_SEED), as CONTRIBUTING.md describes."
+        )
+    return int(found[0].group(1))
+
+
+def with_sampler_seed(nb: NotebookNode, seed: int) -> NotebookNode:
+    r"""Return a copy of ``nb`` whose ``RANDOM_SEED`` line assigns ``seed``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (not modified).
+    seed : int
+        The new sampler seed (>= 0).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The copy.
+
+    Raises
+    ------
+    ValueError
+        If the notebook does not have exactly one ``RANDOM_SEED = <integer>`` line.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     "DATA_SEED = 7\nRANDOM_SEED = 2024  # samplers")])
+    >>> with_sampler_seed(nb, 5).cells[0].source
+    'DATA_SEED = 7\nRANDOM_SEED = 5  # samplers'
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}.")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}.")
+    sampler_seed(nb)  # exactly one line, or raise
+    new = copy.deepcopy(nb)
+    for cell in new.cells:
+        if cell.cell_type == "code":
+            cell.source = _SEED_LINE.sub(
+                lambda m: f"{SEED_VARIABLE} = {seed}" + (f"  {m.group(2)}" if m.group(2) else ""),
+                cell.source,
+            )
+    return new
+
+
+def failing_cells(nb: NotebookNode, committed: NotebookNode) -> list[str]:
+    """Describe every cell of an executed notebook that failed or whose text changed.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A notebook executed with ``allow_errors`` (errors are outputs).
+    committed : nbformat.NotebookNode
+        The committed notebook (same code).
+
+    Returns
+    -------
+    list of str
+        ``"cell <code index> (<first line>): <what>"`` per failing cell.
+    """
+    sanitizers = outputs.read_sanitizers()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ref = [c for c in committed.cells if c.cell_type == "code"]
+    problems = []
+    for index, (cell, ref_cell) in enumerate(zip(code, ref, strict=True)):
+        first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if errors:
+            problems.append(f"cell {index} ({first}): {errors[0]['ename']}: {errors[0]['evalue']}")
+            continue
+        if outputs.IGNORE_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        new, old = (outputs.cell_texts(c.outputs, sanitizers) for c in (cell, ref_cell))
+        changed = [
+            key
+            for key in sorted(set(new) | set(old))
+            if key not in new
+            or key not in old
+            or outputs.tokenize(new[key])[0] != outputs.tokenize(old[key])[0]
+        ]
+        if changed:
+            problems.append(
+                f"cell {index} ({first}): output text differs from the committed one in {changed}"
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    """One execution of a notebook under one sampler seed.
+
+    Attributes
+    ----------
+    seed : int
+        The sampler seed.
+    problems : tuple of str
+        Failing cells (see :func:`failing_cells`); empty when the seed passed.
+    seconds : float
+        Wall time of the run.
+    path : pathlib.Path
+        Where the executed notebook was saved.
+    """
+
+    seed: int
+    problems: tuple[str, ...]
+    seconds: float
+    path: Path
+
+    @property
+    def passed(self) -> bool:
+        """Whether every cell ran and kept its committed text."""
+        return not self.problems
+
+
+@dataclass
+class Sweep:
+    """The seed sweep of one notebook.
+
+    Attributes
+    ----------
+    notebook : str
+        Notebook name.
+    runs : list of SeedRun
+        One per seed, in order.
+    tolerances : outputs.Tolerances or None
+        The measured spreads (from the committed run and every passing seed), when at least
+        one seed passed.
+    problems : list of str
+        Outputs whose text depends on the seed (found while measuring).
+    """
+
+    notebook: str
+    runs: list[SeedRun] = field(default_factory=list)
+    tolerances: outputs.Tolerances | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        """Number of seeds under which every cell passed."""
+        return sum(run.passed for run in self.runs)
+
+    def summary_row(self) -> dict[str, str]:
+        """One table row: notebook, passed seeds, and the failing cells with their seeds."""
+        failures: dict[str, list[int]] = {}
+        for run in self.runs:
+            for problem in run.problems:
+                failures.setdefault(problem.split(":")[0], []).append(run.seed)
+        detail = "; ".join(f"{cell} (seeds {seeds})" for cell, seeds in failures.items())
+        return {
+            "notebook": self.notebook,
+            "seeds passed": f"{self.passed}/{len(self.runs)}",
+            "failing cells": detail or "-",
+        }
+
+
+def sweep(
+    notebook: Notebook,
+    seeds: Sequence[int],
+    out_dir: Path,
+    *,
+    report: Callable[[str], None] = print,
+) -> Sweep:
+    """Execute one notebook under each sampler seed and measure its outputs' spread.
+
+    Parameters
+    ----------
+    notebook : Notebook
+        From the course manifest; its committed ``.ipynb`` must be up to date with its source.
+    seeds : sequence of int
+        Sampler seeds (see :func:`default_seeds`).
+    out_dir : pathlib.Path
+        Executed runs are saved as ``out_dir/<name>/seed-<seed>.ipynb``.
+    report : callable, default print
+        Receives one progress line per run.
+
+    Returns
+    -------
+    Sweep
+        Runs, pass count and tolerances.
+
+    Raises
+    ------
+    ValueError
+        If the committed notebook's code differs from its source (re-execute it first), or
+        the source has no single ``RANDOM_SEED`` line.
+    """
+    committed = read_notebook(notebook.committed)
+    base = read_source(notebook.source)
+    if code_hash(base) != code_hash(committed):
+        raise ValueError(
+            f"{notebook.committed} was executed from other code than {notebook.source}: run "
+            f"`course run --in-place {notebook.name}` before the sweep."
+        )
+    canonical = sampler_seed(base)
+    if canonical in seeds:
+        raise ValueError(f"seed {canonical} is the notebook's own seed: sweep other seeds.")
+    folder = Path(out_dir) / notebook.name
+    folder.mkdir(parents=True, exist_ok=True)
+    result = Sweep(notebook.name)
+    passing = [committed]
+    for i, seed in enumerate(seeds, start=1):
+        start = time.perf_counter()
+        nb = execute(with_sampler_seed(base, seed), notebook.source.parent, allow_errors=True)
+        path = folder / f"seed-{seed}.ipynb"
+        jupytext.write(nb, path, fmt="ipynb")
+        run = SeedRun(seed, tuple(failing_cells(nb, committed)), time.perf_counter() - start, path)
+        result.runs.append(run)
+        status = "passed" if run.passed else f"FAILED: {run.problems[0]}"
+        report(
+            progress_line(
+                i, len(seeds), notebook.name, f"seed {seed}: {status} ({run.seconds:.0f} s)"
+            )
+        )
+        if run.passed:
+            passing.append(nb)
+    if len(passing) >= 2:
+        result.tolerances, result.problems = measure(notebook.name, passing, seeds, result.passed)
+    return result
+
+
+def measure(
+    name: str, runs: Sequence[NotebookNode], seeds: Sequence[int], passed: int
+) -> tuple[outputs.Tolerances, list[str]]:
+    """Measure the spread of every code cell's outputs over runs of the same notebook.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    runs : sequence of nbformat.NotebookNode
+        Executed runs (the committed one first), all with the same code.
+    seeds : sequence of int
+        The seeds of the sweep (recorded).
+    passed : int
+        How many of them passed (recorded).
+
+    Returns
+    -------
+    tolerances : outputs.Tolerances
+        Spreads of every cell whose output depends on the seed.
+    problems : list of str
+        Outputs whose text depends on the seed.
+    """
+    sanitizers = outputs.read_sanitizers()
+    codes = [[c for c in nb.cells if c.cell_type == "code"] for nb in runs]
+    cells, problems = {}, []
+    for index, versions in enumerate(zip(*codes, strict=True)):
+        if outputs.IGNORE_OUTPUT_TAG in versions[0].get("metadata", {}).get("tags", []):
+            continue
+        spreads, issues = outputs.measure_spread(
+            [outputs.cell_texts(cell.outputs, sanitizers) for cell in versions]
+        )
+        problems += [f"cell {index}: {issue}" for issue in issues]
+        if spreads:
+            cells[index] = spreads
+    return outputs.Tolerances(name, code_hash(runs[0]), tuple(seeds), cells, passed), problems
+
+
+def seeds_table(rows: Sequence[dict[str, str]]) -> str:
+    """Render sweep summary rows as a Markdown table.
+
+    Examples
+    --------
+    >>> print(seeds_table([{"notebook": "01_a", "seeds passed": "20/20", "failing cells": "-"}]))
+    | notebook | seeds passed | failing cells |
+    |---|---|---|
+    | 01_a | 20/20 | - |
+    """
+    columns = ["notebook", "seeds passed", "failing cells"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def recorded_table(course: Course) -> str:
+    """Return the table of ``docs/seeds.md``: every notebook's recorded sweep.
+
+    Parameters
+    ----------
+    course : Course
+        The course.
+
+    Returns
+    -------
+    str
+        Markdown: one row per notebook (``not recorded`` when it has no tolerance file).
+    """
+    from course_utils.tools.nbcheck import tolerance_path
+
+    rows = []
+    for notebook in course.notebooks:
+        path = tolerance_path(course, notebook)
+        if path.is_file():
+            tolerances = outputs.Tolerances.from_json(path.read_text())
+            seeds = tolerances.seeds
+            passed = f"{tolerances.passed}/{len(seeds)}"
+            detail = (
+                f"seeds {seeds[0]}-{seeds[-1]}"
+                if seeds == tuple(range(seeds[0], seeds[0] + len(seeds)))
+                else f"seeds {list(seeds)}"
+            )
+        else:
+            passed, detail = "not recorded", "-"
+        rows.append({"notebook": notebook.name, "seeds passed": passed, "failing cells": detail})
+    return seeds_table(rows).replace("| failing cells |", "| sampler seeds |", 1)
+
+
+def run_sweeps(
+    course: Course,
+    notebooks: Sequence[Notebook],
+    *,
+    n: int,
+    record: bool,
+    out_dir: Path,
+    report: Callable[[str], None] = print,
+) -> int:
+    """Sweep several notebooks, print the summary table and optionally record tolerances.
+
+    Parameters
+    ----------
+    course : Course
+        The course (for the location of tolerance files and docs).
+    notebooks : sequence of Notebook
+        What to sweep.
+    n : int
+        Seeds per notebook (:func:`default_seeds`, skipping each notebook's own seed).
+    record : bool
+        Write ``tests/tolerances/<name>.json`` for every notebook whose every seed passed,
+        and regenerate ``docs/seeds.md``.
+    out_dir : pathlib.Path
+        Where the executed runs are saved.
+    report : callable, default print
+        Progress and the summary.
+
+    Returns
+    -------
+    int
+        0 when every seed of every notebook passed, else 1.
+    """
+    from course_utils.tools.nbcheck import tolerance_path
+
+    rows, failed = [], False
+    for notebook in notebooks:
+        own = sampler_seed(read_source(notebook.source))
+        result = sweep(notebook, default_seeds(n, avoid=[own]), out_dir, report=report)
+        rows.append(result.summary_row())
+        failed |= result.passed < len(result.runs) or bool(result.problems)
+        for problem in result.problems:
+            report(f"{notebook.name}: {problem}")
+        complete = result.passed == len(result.runs) and not result.problems
+        if record and complete and result.tolerances is not None:
+            path = tolerance_path(course, notebook)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(result.tolerances.to_json())
+            report(f"{notebook.name}: tolerances recorded in {path}")
+        elif record:
+            report(
+                f"{notebook.name}: not recorded (a seed failed); fix the notebook and sweep again"
+            )
+    report("\n" + seeds_table(rows))
+    if record:
+        docs = course.root / "docs" / "seeds.md"
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        docs.write_text(
+            "# Seed sweeps\n\n"
+            "Every notebook re-executed under other sampler seeds (`RANDOM_SEED`), with the same "
+            "data: a seed passes when every cell runs, every check holds and every output keeps "
+            "its committed text (numbers aside). Generated by `course seeds --record` from the "
+            "tolerance files in `tests/tolerances/`; do not edit.\n\n"
+            + recorded_table(course)
+            + "\n"
+        )
+        report(f"summary written to {docs}")
+    return 1 if failed else 0

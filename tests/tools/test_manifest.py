@@ -1,0 +1,128 @@
+"""The course manifest: one list of notebooks that every tool reads."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from course_utils.tools import manifest
+
+from .conftest import MANIFEST, make_course
+
+
+def test_notebooks_are_listed_in_manifest_order(course):
+    assert [nb.name for nb in course.notebooks] == ["00_talk", "01_first", "02_second"]
+    assert [nb.name for nb in course.lessons] == ["01_first", "02_second"]
+    assert [nb.name for nb in course.decks] == ["00_talk"]
+    second = course.get("02_second")
+    assert (second.final_model, second.target_accept) == ("model", 0.9)
+    assert second.committed == course.root / "notebooks" / "02_second.ipynb"
+    assert second.executed(course.executed_dir) == course.root / "build/executed/02_second.ipynb"
+
+
+@pytest.mark.parametrize("name", ["02", "02_second", "02_second.py", "notebooks/02_second.py"])
+def test_select_by_number_stem_or_path(course, name):
+    assert [nb.name for nb in course.select([name])] == ["02_second"]
+
+
+def test_select_nothing_means_everything_of_the_kind(course):
+    assert len(course.select([])) == 3
+    assert [nb.name for nb in course.select([], kind="lesson")] == ["01_first", "02_second"]
+
+
+def test_select_unknown_names_the_choices(course):
+    with pytest.raises(ValueError, match=r"no notebook matches '07'.*'00_talk', '01_first'"):
+        course.select(["07"])
+    with pytest.raises(ValueError, match=r"no notebook matches '00'"):
+        course.select(["00"], kind="lesson")
+
+
+def test_a_notebook_missing_from_the_manifest_is_named(tmp_path):
+    make_course(tmp_path)
+    (tmp_path / "notebooks" / "03_forgotten.py").write_text("# %%\n")
+    with pytest.raises(ValueError, match=r"\['notebooks/03_forgotten.py'\] are not in"):
+        manifest.load_course(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('kind = "lesson"', 'kind = "chapter"'), "kind must be one of"),
+        (('title = "First"', 'titel = "First"'), r"missing keys \['title'\] or unknown keys"),
+        (("target_accept = 0.9", "target_accept = 1.5"), r"target_accept must be in \(0, 1\)"),
+        (('source = "notebooks/01_first.py"', 'source = "notebooks/09_absent.py"'), "does not"),
+        (('source = "slides/00_talk.py"', 'source = "notebooks/00_talk.py"'), "in slides/"),
+    ],
+)
+def test_a_malformed_entry_is_named_with_the_fix(tmp_path, change, message):
+    make_course(tmp_path)
+    (tmp_path / manifest.MANIFEST_NAME).write_text(MANIFEST.replace(*change, 1))
+    with pytest.raises(ValueError, match=message):
+        manifest.load_course(tmp_path)
+
+
+def test_two_notebooks_with_one_number_are_refused(tmp_path):
+    make_course(tmp_path)
+    (tmp_path / "notebooks" / "01_twin.py").write_text("# %%\n")
+    text = (
+        MANIFEST + '\n[[notebook]]\nsource = "notebooks/01_twin.py"\nkind = "lesson"\ntitle = "T"\n'
+    )
+    (tmp_path / manifest.MANIFEST_NAME).write_text(text)
+    with pytest.raises(ValueError, match=r"share the number \['01'\]"):
+        manifest.load_course(tmp_path)
+
+
+def test_the_root_is_found_from_a_subfolder(course):
+    assert manifest.find_root(course.root / "notebooks") == course.root
+
+
+def test_no_manifest_names_where_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run the course commands inside a course"):
+        manifest.find_root(tmp_path)
+
+
+def test_read_notebook_names_the_command_that_makes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="course run 01_missing"):
+        manifest.read_notebook(tmp_path / "01_missing.ipynb")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, tmp_path / "02_unexecuted.ipynb")
+    with pytest.raises(ValueError, match="no executed cell: run `course run 02_unexecuted`"):
+        manifest.read_notebook(tmp_path / "02_unexecuted.ipynb")
+
+
+def test_code_hash_ignores_prose_and_sees_code():
+    code = nbformat.v4.new_code_cell
+    a = nbformat.v4.new_notebook(cells=[code("x = 1"), code("y = 2")])
+    b = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("text"), *a.cells])
+    c = nbformat.v4.new_notebook(cells=[code("x = 1"), code("y = 3")])
+    assert manifest.code_hash(a) == manifest.code_hash(b) != manifest.code_hash(c)
+
+
+# --- the course's own manifest --------------------------------------------------------------
+
+
+def _model_names(source: str) -> set[str]:
+    """Names bound by ``with pm.Model(...) as <name>:`` in a py:percent source."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                is_model = isinstance(call, ast.Call) and ast.unparse(call.func) == "pm.Model"
+                if is_model and isinstance(item.optional_vars, ast.Name):
+                    names.add(item.optional_vars.id)
+    return names
+
+
+def test_the_course_manifest_names_real_models_and_titles():
+    course = manifest.load_course()
+    assert course.lessons and course.decks
+    for nb in course.notebooks:
+        text = nb.source.read_text()
+        heading = next(line for line in text.splitlines() if line.startswith("# # "))
+        assert heading.endswith(nb.title), f"{nb.name}: title {nb.title!r} vs {heading!r}"
+        if nb.kind == "lesson":
+            assert nb.final_model in _model_names(text), f"{nb.name} has no {nb.final_model}"
+            assert nb.target_accept is not None

@@ -1,0 +1,127 @@
+"""Comparing outputs as text with numbers: exact text, numbers within Monte Carlo error."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from course_utils.tools import outputs
+from course_utils.tools.outputs import Spread, Tolerances
+
+OUT = "0:stream:stdout"
+
+
+def _spread(text: str, *sd: float) -> Spread:
+    return Spread(outputs._skeleton_digest(outputs.tokenize(text)[0]), tuple(sd))
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("mean 1.25, sd 0.10.", ["1.25", "0.10"]),  # a full stop may end a sentence
+        ("theta[G1] theta[0, 1] mu[PRO] hdi_3%", []),  # indexed names and labels
+        ("pymc 5.28.5 on Python 3.11", ["3.11"]),  # versions stay text, a decimal does not
+        ("<Figure size 1100x800 with 2 Axes>", ["2"]),
+        (
+            "[41.2 58.9] (-16, 21) 1e-05 -.5 94%",
+            ["41.2", "58.9", "-16", "21", "1e-05", "-.5", "94"],
+        ),
+        ("1_000 tune and 4_000 draws", ["1_000", "4_000"]),
+    ],
+)
+def test_tokenize_finds_the_numbers_and_leaves_labels(text, numbers):
+    skeleton, tokens = outputs.tokenize(text)
+    assert [t.text for t in tokens] == numbers
+    assert skeleton.count(outputs._PLACEHOLDER) == len(numbers)
+
+
+def test_a_numbers_unit_is_its_last_printed_digit():
+    units = [t.unit for t in outputs.tokenize("1.25 1036 1e-05 2.5e3 94%")[1]]
+    assert units == pytest.approx([0.01, 1.0, 1e-05, 100.0, 1.0])
+
+
+def test_table_spacing_does_not_matter_but_words_do():
+    assert outputs.tokenize("a    1.0\nbb   2.0")[0] == outputs.tokenize("a 1.5\nbb 2.5")[0]
+    assert outputs.tokenize("OK 1.0")[0] != outputs.tokenize("FAILED 1.0")[0]
+
+
+def test_cell_texts_joins_streams_drops_images_and_sanitizes():
+    outs = [
+        {"output_type": "stream", "name": "stderr", "text": "Sampling ... took 3 seconds.\n"},
+        {"output_type": "stream", "name": "stderr", "text": "more\n"},
+        {"output_type": "display_data", "data": {"image/png": "AAAA", "text/plain": "<Figure>"}},
+    ]
+    texts = outputs.cell_texts(outs, outputs.read_sanitizers())
+    assert texts == {
+        "0:stream:stderr": "Sampling ... took N seconds.\nmore\n",
+        "1:display_data:text/plain": "<Figure>",
+    }
+
+
+def test_measure_spread_measures_numbers_that_vary_only():
+    runs = [{OUT: f"mean {m} n 3"} for m in ("1.0", "1.2", "1.1")]
+    spreads, problems = outputs.measure_spread(runs)
+    assert problems == []
+    assert spreads[OUT].sd == pytest.approx((0.1, 0.0))
+    constant, _ = outputs.measure_spread([{OUT: "n 3"}, {OUT: "n 3"}])
+    assert constant == {}
+
+
+def test_text_that_depends_on_the_seed_is_reported():
+    _, problems = outputs.measure_spread([{OUT: "most shrunk: G1"}, {OUT: "most shrunk: G2"}])
+    assert problems == [f"{OUT}: the text differs between seeds, not only its numbers"]
+    _, problems = outputs.measure_spread([{OUT: "x"}, {OUT: "x", "1:stream:stderr": "warning"}])
+    assert problems and "instead of" in problems[0]
+
+
+def test_a_number_within_its_monte_carlo_tolerance_passes():
+    spread = _spread("mean 1.00", 0.01)
+    allowed = outputs.Z_SCORE * math.sqrt(2) * 0.01 + 0.01
+    just_inside = f"mean {1 + allowed - 0.005:.2f}"
+    assert outputs.compare_cell({OUT: "mean 1.00"}, {OUT: just_inside}, {OUT: spread}) == []
+
+
+def test_a_number_beyond_its_tolerance_fails_and_is_named():
+    spread = _spread("mean 1.00", 0.01)
+    [problem] = outputs.compare_cell({OUT: "mean 1.00"}, {OUT: "mean 1.20"}, {OUT: spread})
+    assert "1.20 instead of 1.00" in problem and "'mean 1.00'" in problem
+
+
+def test_numbers_that_do_not_depend_on_the_seed_must_be_equal():
+    assert outputs.compare_cell({OUT: "n = 3, mean 2.50"}, {OUT: "n = 3, mean 2.50"}) == []
+    [problem] = outputs.compare_cell({OUT: "n = 3, mean 2.50"}, {OUT: "n = 3, mean 2.51"})
+    assert "allowed ±0" in problem
+
+
+def test_a_seed_dependent_cell_gives_fixed_decimals_one_unit_but_counts_none():
+    spreads = {OUT: _spread("r_hat 1.00 mean 5.0 n 3", 0.0, 0.2, 0.0)}
+    ref = {OUT: "r_hat 1.00 mean 5.0 n 3"}
+    assert outputs.compare_cell(ref, {OUT: "r_hat 1.01 mean 5.3 n 3"}, spreads) == []
+    [problem] = outputs.compare_cell(ref, {OUT: "r_hat 1.00 mean 5.0 n 4"}, spreads)
+    assert "4 instead of 3" in problem
+
+
+def test_changed_text_fails_whatever_the_numbers():
+    spreads = {OUT: _spread("-> OK 1.0", 0.1)}
+    [problem] = outputs.compare_cell({OUT: "-> OK 1.0"}, {OUT: "-> FAILED 1.0"}, spreads)
+    assert "the text differs" in problem
+
+
+def test_a_spread_measured_for_other_text_is_refused():
+    spreads = {OUT: _spread("mean 1.0 sd 2.0", 0.1, 0.1)}
+    [problem] = outputs.compare_cell(
+        {OUT: "median 1.0 sd 2.0"}, {OUT: "median 1.0 sd 2.0"}, spreads
+    )
+    assert "course seeds --record" in problem
+
+
+def test_a_missing_or_extra_output_fails():
+    [problem] = outputs.compare_cell({OUT: "x"}, {OUT: "x", "1:stream:stderr": "warning"})
+    assert "instead of the committed" in problem
+
+
+def test_tolerances_survive_a_round_trip_through_json():
+    tolerances = Tolerances("01_x", "abc", (1, 2), {3: {OUT: _spread("m 1.0", 0.25)}}, passed=2)
+    again = Tolerances.from_json(tolerances.to_json())
+    assert again == tolerances
