@@ -5,7 +5,8 @@ stored in the repository: :func:`fetch_file` downloads them with pooch from the 
 of the registry (``course_utils/datasets/registry.csv``, shipped with the package) into a
 user cache and verifies their sha256. If the environment variable ``COURSE_DATA_DIR`` names
 a folder, files are read from that folder instead, with no network access (the checksum is
-still verified). The small tables of facts written by the project itself (SpaceX launches)
+still verified). The small tables of facts written by the project itself (SpaceX launches, the eight
+schools)
 ship with the package too, each with its data card, and are read through
 :mod:`importlib.resources`, so a plain ``pip install`` of the package can load everything.
 
@@ -15,6 +16,7 @@ Every loader returns a validated :class:`pandas.DataFrame`; anything unexpected 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from importlib.resources import files
@@ -35,10 +37,12 @@ __all__ = [
     "fetch_all",
     "fetch_file",
     "load_chemical_shifts",
+    "load_eight_schools",
     "load_radon",
     "load_spacex",
     "read_registry",
     "validate_chemical_shifts",
+    "validate_eight_schools",
     "validate_radon",
     "validate_spacex",
     "verify_file",
@@ -50,6 +54,7 @@ FETCH_COMMAND = "course fetch"
 DATASETS = files("course_utils") / "datasets"
 REGISTRY_FILE = DATASETS / "registry.csv"
 SPACEX_FILE = DATASETS / "spacex_launches.csv"
+EIGHT_SCHOOLS_FILE = DATASETS / "eight_schools.csv"
 CACHE_NAME = "hierarchical-course"
 
 
@@ -500,3 +505,79 @@ def load_spacex(path: Path | str | Traversable = SPACEX_FILE) -> pd.DataFrame:
     np.int64(327)
     """
     return validate_spacex(_read_csv(path))
+
+
+def validate_eight_schools(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate the eight-schools table (estimated effects with known standard errors).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table with columns ``school, effect, se``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school`` (str, file order), ``effect`` and ``se`` (float64).
+
+    Raises
+    ------
+    DataError
+        Missing columns or values, non-numeric numbers, a standard error that is not positive
+        and finite, or a school listed twice.
+
+    Examples
+    --------
+    >>> validate_eight_schools(pd.DataFrame({"school": ["A"], "effect": [28], "se": [15]}))
+      school  effect    se
+    0      A    28.0  15.0
+    """
+    what = "eight schools"
+    try:
+        require_columns(df, ["school", "effect", "se"], what)
+    except ValueError as err:
+        raise DataError(str(err)) from None
+    _require_no_missing(df, ["school"], what)
+    _require_numeric(df, ["effect", "se"], what)
+    se = pd.to_numeric(df["se"]).astype("float64")
+    bad = ~(se > 0) | ~se.map(math.isfinite)
+    if bad.any():
+        raise DataError(
+            f"{what}: column 'se' must be positive and finite (a standard error); rows "
+            f"{list(df.index[bad])} have {list(se[bad])}. Fix those rows."
+        )
+    if df["school"].duplicated().any():
+        raise DataError(
+            f"{what}: schools {list(df.loc[df['school'].duplicated(), 'school'])} are listed "
+            "twice; give each school one row."
+        )
+    return pd.DataFrame(
+        {
+            "school": df["school"].astype(str),
+            "effect": pd.to_numeric(df["effect"]).astype("float64"),
+            "se": se,
+        }
+    ).reset_index(drop=True)
+
+
+def load_eight_schools(path: Path | str | Traversable = EIGHT_SCHOOLS_FILE) -> pd.DataFrame:
+    """Load the eight-schools SAT coaching experiments (Rubin 1981; BDA3 table 5.2).
+
+    Parameters
+    ----------
+    path : path-like, default the table shipped with the package
+        CSV with columns ``school, effect, se`` (its data card, ``eight_schools.md``, is
+        beside it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`validate_eight_schools`.
+
+    Examples
+    --------
+    >>> schools = load_eight_schools()
+    >>> schools["effect"].tolist()
+    [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]
+    """
+    return validate_eight_schools(_read_csv(path))

@@ -16,16 +16,31 @@ import numpy as np
 import pymc as pm
 from IPython.display import Markdown
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 STYLE_FILE = files("course_utils") / "styles" / "course.mplstyle"
 
 __all__ = [
+    "MODEL_COLORS",
+    "PPC_COLORS",
     "STYLE_FILE",
     "model_graph",
+    "plain_log_axis",
     "plot_forest_comparison",
+    "plot_ppc",
     "plot_shrinkage",
     "use_course_style",
 ]
+
+#: Colours of the models of a comparison plot, in order: black, blue, red, grey. They differ
+#: in hue on a screen and in lightness in print.
+MODEL_COLORS = ("#000000", "#2a2eec", "#c0392b", "#7f7f7f")
+#: Posterior predictive check: replicated data (light grey), observed data (red, thick) and
+#: the mean of the replications (blue, dashed).
+PPC_COLORS = ("#bdbdbd", "#c0392b", "#2a2eec")
+#: Reference lines (a population mean): orange, dashed, unlike any model colour.
+REFERENCE_COLOR = "#e69f00"
 
 
 def use_course_style() -> None:
@@ -56,7 +71,9 @@ def plot_forest_comparison(
     """Forest plot of the same variables in several models, with a reference line.
 
     Wraps :func:`arviz.plot_forest` (thin line: ``hdi_prob`` HDI, thick line: interquartile
-    range, dot: median) with one colour per model.
+    range, dot: median) with one colour per model (:data:`MODEL_COLORS`). The legend sits
+    beside the plot, never over its top rows, and lists the models in the order their rows
+    appear, top to bottom.
 
     Parameters
     ----------
@@ -88,23 +105,34 @@ def plot_forest_comparison(
         missing = [v for v in var_names if v not in idata.posterior]
         if missing:
             raise ValueError(f"model {name!r} has no posterior variable(s) {missing}.")
+    if len(idatas) > len(MODEL_COLORS):
+        raise ValueError(
+            f"at most {len(MODEL_COLORS)} models fit one forest plot, got {len(idatas)}."
+        )
     forest_kwargs.setdefault("combined", True)
+    colors = list(MODEL_COLORS[: len(idatas)])
     axes = az.plot_forest(
         list(idatas.values()),
         model_names=list(idatas),
         var_names=list(var_names),
         hdi_prob=hdi_prob,
+        colors=colors,
         ax=ax,
+        legend=False,
         **forest_kwargs,
     )
     ax = np.ravel(axes)[0]
+    handles = [Line2D([], [], color=c, marker="o", linewidth=2.5) for c in colors]
+    labels = list(idatas)
+    # Legend entries in the vertical order of the rows: the model drawn highest comes first.
+    heights = [_mean_height(ax, color) for color in colors]
+    order = sorted(range(len(colors)), key=lambda i: -heights[i])
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     if ref_val is not None:
-        line = ax.axvline(ref_val, color="C4", linestyle="--", linewidth=1.5, label=ref_label)
-        # ArviZ's legend holds one proxy artist per model: keep them and add the line.
-        legend = ax.get_legend()
-        handles = list(legend.legend_handles) if legend else []
-        labels = [t.get_text() for t in legend.get_texts()] if legend else []
-        ax.legend([*handles, line], [*labels, ref_label], loc="best")
+        handles.append(ax.axvline(ref_val, color=REFERENCE_COLOR, linestyle="--", linewidth=1.5))
+        labels.append(ref_label)
+    # Beside the plot, never over its top rows.
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
     if xlabel:
@@ -112,23 +140,107 @@ def plot_forest_comparison(
     return ax
 
 
+def _mean_height(ax: Axes, color: str) -> float:
+    """Mean height of the lines drawn in ``color`` (where a model's intervals are)."""
+    target = np.asarray(plt.matplotlib.colors.to_rgba(color))
+    ys = [
+        np.mean(line.get_ydata())
+        for line in ax.get_lines()
+        if np.allclose(plt.matplotlib.colors.to_rgba(line.get_color()), target)
+        and len(line.get_ydata())
+    ]
+    return float(np.mean(ys)) if ys else 0.0
+
+
+def plain_log_axis(ax: Axes, axis: str = "x") -> Axes:
+    """Label a log axis with plain numbers (1, 2, 5, 10, 20, ...) instead of powers of ten.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose ``axis`` is on a log scale.
+    axis : {"x", "y"}, default "x"
+        Which axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.semilogx([1, 30], [0, 1])
+    >>> _ = plain_log_axis(ax)
+    >>> fig.canvas.draw()
+    >>> [t.get_text() for t in ax.get_xticklabels() if t.get_text()][:4]
+    ['1', '2', '5', '10']
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    target.set_minor_formatter(NullFormatter())
+    return ax
+
+
+def plot_ppc(idata: az.InferenceData, *, ax: Axes | None = None, **ppc_kwargs) -> Axes:
+    """Posterior predictive check in the course colours: observed data stand out.
+
+    Wraps :func:`arviz.plot_ppc`: the replicated data sets are light grey, the observed data
+    a thick red line, and the mean of the replications a dashed blue line, so that the three
+    differ on a projector and in a black-and-white print.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With ``posterior_predictive`` and ``observed_data`` groups.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+    **ppc_kwargs
+        Passed on to :func:`arviz.plot_ppc` (e.g. ``num_pp_samples``, ``random_seed``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes with the plot.
+    """
+    for group in ("posterior_predictive", "observed_data"):
+        if group not in idata.groups():
+            raise ValueError(
+                f"idata has no {group} group: run pm.sample_posterior_predictive(idata, "
+                "extend_inferencedata=True) first."
+            )
+    ppc_kwargs.setdefault("colors", list(PPC_COLORS))
+    axes = az.plot_ppc(idata, ax=ax, **ppc_kwargs)
+    ax = np.ravel(axes)[0]
+    for line in ax.get_lines():
+        if line.get_label() == "Observed":
+            line.set_linewidth(3.0)
+            line.set_zorder(4)
+    ax.legend(loc="best")
+    return ax
+
+
 def plot_shrinkage(
     unpooled: Sequence[float],
     hierarchical: Sequence[float],
     group_size: Sequence[int],
-    pooled: float,
+    population: float,
     *,
     labels: Sequence[str] | None = None,
     annotate: Sequence[str] = (),
+    population_label: str = "population mean (posterior mean)",
     ylabel: str = "group estimate",
     title: str = "Shrinkage: unpooled vs hierarchical estimates",
     ax: Axes | None = None,
 ) -> Axes:
-    """Plot how partial pooling moves group estimates toward the pooled estimate.
+    """Plot how partial pooling moves group estimates toward the population mean.
 
     Each group is an arrow from its unpooled estimate (open circle) to its hierarchical
-    estimate (filled circle), placed at its group size on a log axis. Small groups far from
-    the pooled estimate move the most.
+    estimate (filled circle), placed at its group size on a log axis labelled with plain
+    numbers. Estimates move toward the posterior mean of the population parameter (e.g.
+    ``mu``), not toward the complete-pooling estimate: the two differ when groups have
+    unequal sizes. Small groups far from the population mean move the most.
 
     Parameters
     ----------
@@ -136,12 +248,14 @@ def plot_shrinkage(
         Per-group point estimates (e.g. posterior means) of the two models.
     group_size : sequence of int
         Number of observations per group (> 0).
-    pooled : float
-        Complete-pooling estimate, drawn as a horizontal line.
+    population : float
+        Posterior mean of the population mean (e.g. of ``mu``), drawn as a horizontal line.
     labels : sequence of str, optional
         Group names, used with ``annotate``.
     annotate : sequence of str, default ()
         Group names to label on the plot.
+    population_label : str, default "population mean (posterior mean)"
+        Legend label of the horizontal line.
     ylabel, title : str
         Axis label and title.
     ax : matplotlib.axes.Axes, optional
@@ -154,7 +268,7 @@ def plot_shrinkage(
 
     Examples
     --------
-    >>> ax = plot_shrinkage([1.0, 3.0], [1.5, 2.5], [2, 10], pooled=2.0)
+    >>> ax = plot_shrinkage([1.0, 3.0], [1.5, 2.5], [2, 10], population=2.0)
     >>> ax.get_xscale()
     'log'
     """
@@ -180,13 +294,16 @@ def plot_shrinkage(
     ax.vlines(x, unpooled_arr, hier_arr, color="0.6", linewidth=1)
     ax.scatter(x, unpooled_arr, facecolors="white", edgecolors="C0", label="unpooled", zorder=3)
     ax.scatter(x, hier_arr, color="C0", label="hierarchical", zorder=3)
-    ax.axhline(pooled, color="C4", linestyle="--", linewidth=1.5, label="pooled")
+    ax.axhline(
+        population, color=REFERENCE_COLOR, linestyle="--", linewidth=1.5, label=population_label
+    )
     for name in annotate:
         j = list(labels or ()).index(name)
         ax.annotate(
             name, (x[j], hier_arr[j]), textcoords="offset points", xytext=(6, 4), fontsize="small"
         )
     ax.set_xscale("log")
+    plain_log_axis(ax)
     ax.set_xlabel("observations in group (log scale)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

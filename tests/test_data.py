@@ -280,3 +280,30 @@ def test_load_spacex_from_a_bad_file(tmp_path):
     path.write_text("vehicle,launches,successes\nFalcon 1,5,7\n")
     with pytest.raises(ValueError, match="successes > launches"):
         data.load_spacex(path)
+
+
+# --- eight schools ---------------------------------------------------------------------------
+
+
+def test_load_eight_schools_matches_the_published_table():
+    schools = data.load_eight_schools()
+    # BDA3 table 5.2, typed independently of the shipped file.
+    assert schools["school"].tolist() == list("ABCDEFGH")
+    assert schools["effect"].tolist() == [28, 8, -3, 7, -1, 1, 18, 12]
+    assert schools["se"].tolist() == [15, 10, 16, 11, 9, 11, 10, 18]
+    assert (data.DATASETS / "eight_schools.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"school": ["A"], "effect": [1.0]}, r"missing column\(s\) \['se'\]"),
+        ({"school": ["A"], "effect": [1.0], "se": [0.0]}, "must be positive and finite"),
+        ({"school": ["A"], "effect": [1.0], "se": [-2.0]}, "must be positive and finite"),
+        ({"school": ["A", "A"], "effect": [1.0, 2.0], "se": [1.0, 1.0]}, "listed twice"),
+        ({"school": ["A"], "effect": ["big"], "se": [1.0]}, "non-numeric values"),
+    ],
+)
+def test_a_bad_eight_schools_table_is_refused(table, message):
+    with pytest.raises(data.DataError, match=message):
+        data.validate_eight_schools(pd.DataFrame(table))

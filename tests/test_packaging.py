@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON_HELPERS = ["data", "simulate", "plots", "diagnostics", "exact"]
+LESSON_HELPERS = ["data", "simulate", "plots", "diagnostics", "exact", "environment"]
 TOOLING = ("playwright", "nbconvert", "nbclient", "nbformat", "jupytext", "jupyter", "nbval")
 
 IMPORTED_TOOLING = f"""
