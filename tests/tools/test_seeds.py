@@ -109,6 +109,8 @@ def test_the_sweep_names_the_cell_that_fails_and_records_nothing(tmp_path, monke
 
 def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch, capsys):
     course = _coin_course(tmp_path, limit=1.0)
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- begin generated: seeds -->\n<!-- end generated: seeds -->\n")
     monkeypatch.chdir(tmp_path)
 
     assert cli.main(["seeds", "--n", "3", "--record"]) == 0
@@ -124,6 +126,7 @@ def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch
     assert 0 < sd_mean < 0.02  # a mean of 10,000 uniform draws: sd 0.0029
     table = (tmp_path / "docs" / "seeds.md").read_text()
     assert "| 01_coin | 3/3 | seeds 1-3 |" in table
+    assert "| 01_coin | 3/3 | seeds 1-3 |" in readme.read_text(), "the README table is generated"
     assert "| 01_coin | 3/3 | - |" in capsys.readouterr().out
 
 

@@ -1,0 +1,80 @@
+"""Generated regions of the documentation: tables that commands write, never hand-copied.
+
+A region is delimited by two HTML comments that Markdown renders as nothing::
+
+    <!-- begin generated: seeds -->
+    ...
+    <!-- end generated: seeds -->
+
+:func:`update_region` replaces what is between them, so ``course seeds --record`` and
+``course bench --record`` keep the README's tables equal to the runs that produced them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["replace_region", "update_region"]
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- begin generated: {name} -->", f"<!-- end generated: {name} -->"
+
+
+def replace_region(text: str, name: str, content: str) -> str:
+    r"""Return ``text`` with the generated region ``name`` holding ``content``.
+
+    Parameters
+    ----------
+    text : str
+        A Markdown document.
+    name : str
+        The region's name.
+    content : str
+        What the region holds (without the markers).
+
+    Returns
+    -------
+    str
+        The document with the region replaced.
+
+    Raises
+    ------
+    ValueError
+        If the document does not have exactly one region of that name.
+
+    Examples
+    --------
+    >>> doc = "Intro\n<!-- begin generated: t -->\nold\n<!-- end generated: t -->\nEnd"
+    >>> print(replace_region(doc, "t", "| a |"))
+    Intro
+    <!-- begin generated: t -->
+    | a |
+    <!-- end generated: t -->
+    End
+    """
+    begin, end = _markers(name)
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    found = pattern.findall(text)
+    if len(found) != 1:
+        raise ValueError(
+            f"expected one region {begin!r} ... {end!r}, found {len(found)}: add the two "
+            "markers where the generated table belongs."
+        )
+    return pattern.sub(lambda _: f"{begin}\n{content.strip()}\n{end}", text)
+
+
+def update_region(path: Path, name: str, content: str) -> Path:
+    """Replace the generated region ``name`` of the file at ``path`` (see :func:`replace_region`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    path.write_text(
+        replace_region(path.read_text(encoding="utf-8"), name, content), encoding="utf-8"
+    )
+    return path
