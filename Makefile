@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make course   set up the environment, fetch data, execute every notebook into
-#                 build/executed/, render the slides and write the student editions from them
+#                 build/executed/, and from those render the slides, write the student
+#                 editions and build the website
 #   make test     the full test suite (lint, type check, unit tests, the validation of every
 #                 committed notebook, pairing, browser tests of the slides)
 # Everything runs from the virtualenv in .venv, installed from requirements.lock. Neither
@@ -17,14 +18,15 @@ export PYTENSOR_FLAGS ?= blas__ldflags=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 unexport MPLBACKEND
 
-.PHONY: course env test lint lab lock bench bench-backends clean
+.PHONY: course env test lint lab site lock bench bench-backends clean
 
 course: env
 	course fetch
 	course run
 	course slides --executed build/executed
 	course student --executed build/executed
-	@echo "Done. Executed notebooks: build/executed/  Slides: build/slides/  Student editions: build/student/"
+	course site --executed build/executed --student build/student --slides build/slides
+	@echo "Done. Website: build/site/index.html  Slides: build/slides/  Student editions: build/student/"
 
 env: $(STAMP)
 
@@ -47,6 +49,10 @@ lint: env
 
 lab: env
 	$(BIN)/jupyter lab notebooks/
+
+# The website from the committed notebooks alone (seconds; no execution), served locally.
+site: env
+	course site --serve
 
 bench: env
 	course bench

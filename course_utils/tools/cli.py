@@ -13,6 +13,7 @@ Examples
 ``course slides``                render every deck to build/slides/ (HTML + PDF handouts)
 ``course slides 00 --no-pdf``    one deck, HTML only (no browser needed)
 ``course student``               write the student editions to build/student/
+``course site``                  build the website into build/site/ (``--serve`` to look)
 
 Every command works on the notebooks listed in ``course.toml``, found from the current
 folder. Commands that read executed notebooks (slides, student) read the committed ones,
@@ -126,6 +127,26 @@ def _cmd_student(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace) -> int:
+    from course_utils.tools.site.build import build_site
+    from course_utils.tools.site.serve import serve
+
+    course = manifest.load_course()
+    out = Path(args.out) if args.out else course.build_dir / "site"
+    if not args.serve_only:
+        folders = {
+            name: course.root / args_dir if args_dir else None
+            for name, args_dir in (("student_dir", args.student), ("slides_dir", args.slides))
+        }
+        index = build_site(
+            course, out, executed_dir=_executed_dir(course, args.executed), **folders
+        )
+        print(f"site written to {index}")
+    if args.serve is not None or args.serve_only:
+        serve(out, args.serve or 8000)
+    return 0
+
+
 def _names(parser: argparse.ArgumentParser, dest: str, what: str) -> None:
     parser.add_argument(
         dest,
@@ -214,6 +235,34 @@ def build_parser() -> argparse.ArgumentParser:
     deck.add_argument("--out", help="output folder (default build/slides)")
     deck.set_defaults(func=_cmd_slides)
 
+    site = sub.add_parser(
+        "site", help="build the course website into build/site/ (from executed notebooks)"
+    )
+    _executed_option(site)
+    site.add_argument(
+        "--student",
+        metavar="DIR",
+        help="folder of student editions to link from each lesson (e.g. build/student)",
+    )
+    site.add_argument(
+        "--slides",
+        metavar="DIR",
+        help="folder of rendered slides to link from each page (e.g. build/slides)",
+    )
+    site.add_argument(
+        "--serve",
+        nargs="?",
+        const=8000,
+        type=int,
+        metavar="PORT",
+        help="then serve it on http://127.0.0.1:PORT/ (default 8000) until Ctrl-C",
+    )
+    site.add_argument(
+        "--serve-only", action="store_true", help="serve the site already built, do not rebuild"
+    )
+    site.add_argument("--out", help="output folder (default build/site)")
+    site.set_defaults(func=_cmd_site)
+
     edition = sub.add_parser("student", help="write student editions (solutions removed)")
     _names(edition, "notebooks", "lessons")
     _executed_option(edition)
@@ -239,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
         print(f"course {args.command}: error: {err}", file=sys.stderr)
         return 2
 
