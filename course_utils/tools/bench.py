@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,9 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
 from course_utils.diagnostics import check_sampling
+from course_utils.environment import available_cpus
+from course_utils.tools import usage
+from course_utils.tools.docs import update_region
 from course_utils.tools.execute import read_source
 from course_utils.tools.manifest import Notebook, kernel_client, kernel_env, progress_line
 
@@ -45,8 +47,11 @@ __all__ = [
     "notebook_table",
     "reparameterization_table",
     "run_benchmark",
+    "record",
     "run_notebook",
     "sample_backends",
+    "sizing_table",
+    "summary_table",
     "to_markdown",
 ]
 
@@ -222,8 +227,14 @@ class NotebookRun:
         Notebook name.
     cache : str
         ``"cold"`` or ``"warm"`` compile cache.
+    cpus : int
+        CPUs the kernel and its sampler processes could use.
     wall_s : float
         Wall time from kernel start to the end of the notebook's last cell.
+    cpu_s : float
+        CPU seconds (user + system) of the kernel and every process it started.
+    peak_pss_mib : float
+        Peak summed PSS of the kernel and its processes (the memory one student costs).
     kernel_start_s, imports_s, cells_s : float
         Kernel start-up, first code cell (imports), all cells.
     fits : list of dict
@@ -234,7 +245,10 @@ class NotebookRun:
 
     notebook: str
     cache: str
+    cpus: int
     wall_s: float
+    cpu_s: float
+    peak_pss_mib: float
     kernel_start_s: float
     imports_s: float
     cells_s: float
@@ -261,6 +275,7 @@ def run_notebook(
     compiledir: Path | None,
     cache: str,
     backends: Sequence[str] = (),
+    cpus: int | None = None,
 ) -> NotebookRun:
     """Execute one notebook source in a fresh kernel and measure it.
 
@@ -276,11 +291,14 @@ def run_notebook(
     backends : sequence of str, default ()
         NUTS backends to re-sample the notebook's final model with after it ran (include
         ``"pymc"``, the reference).
+    cpus : int, optional
+        Pin the kernel (and the sampler processes it starts) to this many CPUs, as a server
+        that gives each student ``cpus`` CPUs (default: every CPU this process may use).
 
     Returns
     -------
     NotebookRun
-        Timings and fit diagnostics.
+        Timings, CPU time, peak memory and fit diagnostics.
 
     Raises
     ------
@@ -304,18 +322,28 @@ def run_notebook(
         nb.cells.append(new_code_cell(code))
     extra = {"PYTENSOR_FLAGS": f"base_compiledir={compiledir}"} if compiledir else None
     client = kernel_client(nb, notebook.source.parent, timeout=1800, record_timing=True)
+    cpu_ids = usage.pinned_cpu_ids(cpus)
+    client.kernel_manager_class = usage.kernel_manager_class(cpu_ids)
     start = time.perf_counter()
     with client.setup_kernel(env=kernel_env(extra)):
         kernel_start = time.perf_counter() - start
+        kernel = usage.kernel_process(client)
+        sampler = usage.PssSampler(kernel, 0.2)
+        sampler.start()
         for index, cell in enumerate(nb.cells):
             if index == n_own:  # the notebook ends here; the rest is measurement
                 wall = time.perf_counter() - start
+                sampler.stop()
+                cpu = usage.tree_cpu_seconds(kernel)
             client.execute_cell(cell, index)
     code_cells = [c for c in nb.cells[:n_own] if c.cell_type == "code"]
     return NotebookRun(
         notebook=notebook.name,
         cache=cache,
+        cpus=available_cpus() if cpu_ids is None else len(cpu_ids),
         wall_s=wall,
+        cpu_s=cpu,
+        peak_pss_mib=sampler.peak_mib,
         kernel_start_s=kernel_start,
         imports_s=_cell_seconds(code_cells[0]),
         cells_s=sum(_cell_seconds(c) for c in code_cells),
@@ -335,7 +363,8 @@ def notebook_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``notebook, cache, wall_s, kernel_start_s, imports_s, sampling_s, other_s``.
+        Columns ``notebook, cache, cpus, wall_s, kernel_start_s, imports_s, sampling_s,
+        other_s, cpu_s, peak_pss_mib``.
     """
     rows = []
     for run in runs:
@@ -344,11 +373,14 @@ def notebook_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
             {
                 "notebook": run.notebook,
                 "cache": run.cache,
+                "cpus": run.cpus,
                 "wall_s": run.wall_s,
                 "kernel_start_s": run.kernel_start_s,
                 "imports_s": run.imports_s,
                 "sampling_s": sampling,
                 "other_s": max(run.cells_s - run.imports_s - sampling, 0.0),
+                "cpu_s": run.cpu_s,
+                "peak_pss_mib": run.peak_pss_mib,
             }
         )
     return pd.DataFrame(rows).round(1)
@@ -368,10 +400,11 @@ def fit_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
         Columns ``notebook, fit, sampling_s, divergences, max_r_hat, min_ess_bulk,
         ess_per_s, worst``.
     """
+    all_cpus = max((run.cpus for run in runs), default=0)
     rows = [
         {"notebook": run.notebook, **{k: v for k, v in fit.items() if k != "hyper_ess"}}
         for run in runs
-        if run.cache == "warm"
+        if run.cache == "warm" and run.cpus == all_cpus
         for fit in run.fits
     ]
     table = pd.DataFrame(rows)
@@ -411,7 +444,13 @@ def reparameterization_table(
         One row per fit: the slowest hyperparameter, its bulk ESS, sampling time, ESS/s,
         and the ratio of each to the centered fit.
     """
-    fits = {f["fit"]: f for run in runs if run.cache == "warm" for f in run.fits}
+    all_cpus = max((run.cpus for run in runs), default=0)
+    fits = {
+        f["fit"]: f
+        for run in runs
+        if run.cache == "warm" and run.cpus == all_cpus
+        for f in run.fits
+    }
     missing = [name for name in (centered, non_centered) if name not in fits]
     if missing:
         raise ValueError(f"fits {missing} not found; fits measured: {sorted(fits)}.")
@@ -517,10 +556,10 @@ def run_benchmark(
     out_dir : pathlib.Path
         Output folder (created).
     cold : bool, default True
-        Measure each notebook with an empty private compile cache, then warm in that cache,
-        and compare the centered and non-centered fits the manifest names. Otherwise run
-        each notebook once with the user's own compile cache (warm once the course has
-        been run).
+        Measure each notebook with an empty private compile cache, then warm in that cache
+        (on every CPU, then on one CPU), and compare the centered and non-centered fits the
+        manifest names. Otherwise run each notebook once with the user's own compile cache
+        (warm once the course has been run).
     backends : sequence of str, default ()
         Alternative NUTS backends to compare with PyMC's own (e.g. ``("nutpie", "numpyro")``),
         on the warm run of every lesson with a final model.
@@ -536,22 +575,24 @@ def run_benchmark(
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         for i, notebook in enumerate(notebooks, start=1):
             compiledir = Path(tmp) / notebook.name if cold else None
-            for cache in (["cold"] if cold else []) + ["warm"]:
-                report(progress_line(i, len(notebooks), notebook.name, f"{cache} cache ..."))
-                compare = backends and cache == "warm" and notebook.final_model is not None
+            plan = [("cold", None), ("warm", None), ("warm", 1)] if cold else [("warm", None)]
+            for cache, cpus in plan:
+                what = f"{cache} cache, {cpus or 'all'} CPU(s)"
+                report(progress_line(i, len(notebooks), notebook.name, f"{what} ..."))
+                compare = backends and (cache, cpus) == ("warm", None) and notebook.final_model
                 run = run_notebook(
                     notebook,
                     compiledir=compiledir,
                     cache=cache,
                     backends=("pymc", *backends) if compare else (),
+                    cpus=cpus,
                 )
                 runs.append(run)
-                report(
-                    progress_line(
-                        i, len(notebooks), notebook.name, f"{cache} cache: {run.wall_s:.1f} s"
-                    )
-                )
+                done = f"{what}: {run.wall_s:.1f} s, {run.peak_pss_mib:.0f} MiB"
+                report(progress_line(i, len(notebooks), notebook.name, done))
     tables = {"notebooks": notebook_table(runs), "fits": fit_table(runs)}
+    if cold:
+        tables["summary"] = summary_table(tables["notebooks"], tables["fits"])
     pairs = [
         (nb.centered_fit, nb.noncentered_fit)
         for nb in notebooks
@@ -563,9 +604,182 @@ def run_benchmark(
     if backends:
         tables["backends"] = backend_table(runs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sections = [f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)"]
     for name, table in tables.items():
         table.to_csv(out_dir / f"{name}.csv", index=False)
-        sections.append(f"## {name}\n\n{to_markdown(table)}")
-    (out_dir / "benchmark.md").write_text("\n\n".join(sections) + "\n")
+    (out_dir / "benchmark.md").write_text(benchmark_markdown(tables))
     return tables
+
+
+def _machine() -> str:
+    import platform
+
+    return f"{platform.system()} {platform.machine()}, {available_cpus()} CPUs"
+
+
+def benchmark_markdown(tables: dict[str, pd.DataFrame]) -> str:
+    """Return the benchmark's Markdown report: every table, with the date and the machine."""
+    sections = [
+        f"# Benchmark\n\nGenerated by `course bench` on {time.strftime('%Y-%m-%d')} "
+        f"({_machine()}); do not edit. Times in seconds, memory in MiB."
+    ]
+    for name, table in tables.items():
+        sections.append(f"## {name}\n\n{to_markdown(table)}")
+    return "\n\n".join(sections) + "\n"
+
+
+def summary_table(notebooks: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per notebook: first run, re-run, re-run on one CPU, CPU time, memory.
+
+    Parameters
+    ----------
+    notebooks : pandas.DataFrame
+        :func:`notebook_table` of a benchmark with cold and warm runs (all CPUs, one CPU).
+    fits : pandas.DataFrame
+        :func:`fit_table` of the same runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``notebook``, ``first run (s)``, ``re-run (s)``, ``re-run, 1 CPU (s)``,
+        ``CPU, first run (s)``, ``peak memory (MiB)`` (the larger of the two warm runs and
+        the cold run) and ``slowest fit (s)``.
+    """
+    rows = []
+    all_cpus = int(notebooks["cpus"].max())
+    for name, group in notebooks.groupby("notebook", sort=False):
+        by = {(r.cache, r.cpus): r for r in group.itertuples()}
+        cold, warm, one = by[("cold", all_cpus)], by[("warm", all_cpus)], by.get(("warm", 1), None)
+        slowest = fits.loc[fits["notebook"] == name, "sampling_s"].max() if len(fits) else None
+        rows.append(
+            {
+                "notebook": name,
+                "first run (s)": cold.wall_s,
+                "re-run (s)": warm.wall_s,
+                "re-run, 1 CPU (s)": one.wall_s if one is not None else None,
+                "CPU, first run (s)": cold.cpu_s,
+                "peak memory (MiB)": group["peak_pss_mib"].max(),
+                "slowest fit (s)": slowest,
+            }
+        )
+    return pd.DataFrame(rows).round(1)
+
+
+#: Servers of the sizing table: CPUs and memory (GiB).
+SERVERS = ((4, 16), (8, 32), (16, 64), (32, 128))
+
+
+def sizing_table(
+    peak_mib: float,
+    server_mib: float,
+    cpu_s: float,
+    *,
+    minutes: float = 10,
+    headroom: float = 1.3,
+    hub_mib: float = 128,
+    servers: Sequence[tuple[int, int]] = SERVERS,
+) -> pd.DataFrame:
+    """How many students a server holds: the smaller of what its memory and its CPUs allow.
+
+    Memory per student is ``(server_mib + peak_mib) * headroom``, and a server of ``M`` GiB
+    holds ``floor((1024 M - hub_mib) / that)`` students. With ``N`` CPUs and the whole class
+    running the most demanding lesson at once, it finishes within ``minutes`` for at most
+    ``floor(N * 60 * minutes / cpu_s)`` students.
+
+    Parameters
+    ----------
+    peak_mib : float
+        Peak memory of the most demanding lesson (its first run), MiB.
+    server_mib : float
+        Memory of an idle Jupyter server, MiB.
+    cpu_s : float
+        CPU seconds of the most demanding lesson, first run.
+    minutes : float, default 10
+        Time within which the whole class must get through that lesson.
+    headroom : float, default 1.3
+        Margin for a student's own experiments.
+    hub_mib : float, default 128
+        Memory of the hub itself.
+    servers : sequence of (int, int), default :data:`SERVERS`
+        CPUs and GiB of the servers to list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``server``, ``students (memory)``, ``students (CPU)``, ``students``.
+
+    Examples
+    --------
+    >>> print(to_markdown(sizing_table(900, 50, 120, servers=[(4, 16)])))
+    | server | students (memory) | students (CPU) | students |
+    |---|---|---|---|
+    | 4 CPUs / 16 GiB | 13 | 20 | 13 |
+    """
+    per_student = (server_mib + peak_mib) * headroom
+    rows = []
+    for cpus, gib in servers:
+        by_memory = int((1024 * gib - hub_mib) // per_student)
+        by_cpu = int(cpus * 60 * minutes // cpu_s)
+        rows.append(
+            {
+                "server": f"{cpus} CPUs / {gib} GiB",
+                "students (memory)": by_memory,
+                "students (CPU)": by_cpu,
+                "students": min(by_memory, by_cpu),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) -> list[Path]:
+    """Write a full benchmark to the documentation: docs/benchmark.md and generated regions.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        From :func:`run_benchmark` with cold runs (it has a ``summary``).
+    root : pathlib.Path
+        The course root.
+    server_mib : float
+        Measured memory of an idle Jupyter server (:func:`usage.idle_server_pss_mib`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    if "summary" not in tables:
+        raise ValueError("only a full benchmark (cold and warm runs) is recorded: drop --quick.")
+    summary = tables["summary"]
+    one_cpu = tables["notebooks"][tables["notebooks"]["cpus"] == 1]
+    demanding = summary.loc[summary["peak memory (MiB)"].idxmax()]
+    cpu_first = float(summary["CPU, first run (s)"].max())
+    sizing = sizing_table(float(demanding["peak memory (MiB)"]), server_mib, cpu_first)
+    docs = root / "docs" / "benchmark.md"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(benchmark_markdown(tables))
+    stamp = f"Measured by `course bench --record` on {time.strftime('%Y-%m-%d')} ({_machine()})."
+    written = [docs]
+    readme = root / "README.md"
+    if readme.is_file():
+        written.append(update_region(readme, "bench", f"{stamp}\n\n{to_markdown(summary)}"))
+    guide = root / "docs" / "teaching.md"
+    if guide.is_file():
+        per_student = pd.DataFrame(
+            {
+                "quantity": [
+                    "peak memory of the most demanding lesson (PSS, MiB)",
+                    "memory of an idle Jupyter server with JupyterLab (PSS, MiB)",
+                    "CPU seconds of the most demanding lesson, first run",
+                    "wall time of the slowest lesson on 1 CPU, re-run (s)",
+                ],
+                "value": [
+                    round(float(demanding["peak memory (MiB)"])),
+                    round(server_mib),
+                    round(cpu_first),
+                    round(float(one_cpu["wall_s"].max())) if len(one_cpu) else "-",
+                ],
+            }
+        )
+        text = f"{stamp}\n\n{to_markdown(per_student)}\n\n{to_markdown(sizing)}"
+        written.append(update_region(guide, "sizing", text))
+    return written

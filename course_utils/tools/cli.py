@@ -80,11 +80,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     problems = bench.missing_backends(args.backends)
     if problems:
         raise ValueError("; ".join(problems) + ".")
+    if args.record and (args.quick or args.notebooks or args.backends):
+        raise ValueError(
+            "--record writes the course's benchmark into the docs: run it on every notebook, "
+            "without --quick or --backends."
+        )
     out = Path(args.out) if args.out else course.build_dir / "bench"
     tables = bench.run_benchmark(notebooks, out, cold=not args.quick, backends=args.backends)
     for name, table in tables.items():
         print(f"\n## {name}\n{bench.to_markdown(table)}")
     print(f"\ntables written to {out}/ (CSV per table and benchmark.md)")
+    if args.record:
+        from course_utils.tools.usage import idle_server_pss_mib
+
+        for path in bench.record(tables, course.root, server_mib=idle_server_pss_mib()):
+            print(f"recorded in {path}")
     return 0
 
 
@@ -222,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(nutpie, numpyro) and compare them with PyMC's",
     )
     bench.add_argument("--out", help="output folder (default build/bench)")
+    bench.add_argument(
+        "--record",
+        action="store_true",
+        help="write the tables to docs/benchmark.md, the README and the sizing table of "
+        "docs/teaching.md",
+    )
     bench.set_defaults(func=_cmd_bench)
 
     deck = sub.add_parser(

@@ -21,8 +21,10 @@ idata = noncentered_idata  # an alias must not be counted twice
 """
 
 
-def _run(name, cache, fits, backends=()):
-    return bench.NotebookRun(name, cache, 10.0, 1.0, 2.0, 8.0, fits, list(backends))
+def _run(name, cache, fits, backends=(), cpus=2, peak=500.0):
+    return bench.NotebookRun(
+        name, cache, cpus, 10.0, 15.0, peak, 1.0, 2.0, 8.0, fits, list(backends)
+    )
 
 
 FIT = {
@@ -42,20 +44,79 @@ def test_notebook_table_splits_the_time():
     assert list(table.columns) == [
         "notebook",
         "cache",
+        "cpus",
         "wall_s",
         "kernel_start_s",
         "imports_s",
         "sampling_s",
         "other_s",
+        "cpu_s",
+        "peak_pss_mib",
     ]
     assert table.loc[0, "sampling_s"] == 2.0
     assert table.loc[0, "other_s"] == 8.0 - 2.0 - 2.0
 
 
-def test_fit_table_uses_warm_runs_and_computes_ess_per_second():
-    table = bench.fit_table([_run("01_x", "cold", [FIT]), _run("01_x", "warm", [FIT])])
+def test_fit_table_uses_warm_runs_on_every_cpu_and_computes_ess_per_second():
+    runs = [
+        _run("01_x", "cold", [FIT]),
+        _run("01_x", "warm", [FIT]),
+        _run("01_x", "warm", [FIT], cpus=1),
+    ]
+    table = bench.fit_table(runs)
     assert len(table) == 1
     assert table.loc[0, "ess_per_s"] == 400.0
+
+
+def test_summary_has_one_row_per_notebook_with_the_largest_peak():
+    runs = [
+        _run("01_x", "cold", [FIT], peak=600.0),
+        _run("01_x", "warm", [FIT], peak=550.0),
+        _run("01_x", "warm", [FIT], cpus=1, peak=520.0),
+    ]
+    table = bench.summary_table(bench.notebook_table(runs), bench.fit_table(runs))
+    assert table.to_dict("records") == [
+        {
+            "notebook": "01_x",
+            "first run (s)": 10.0,
+            "re-run (s)": 10.0,
+            "re-run, 1 CPU (s)": 10.0,
+            "CPU, first run (s)": 15.0,
+            "peak memory (MiB)": 600.0,
+            "slowest fit (s)": 2.0,
+        }
+    ]
+
+
+def test_sizing_takes_the_smaller_of_memory_and_cpu():
+    table = bench.sizing_table(900.0, 50.0, 600.0, minutes=10, servers=[(4, 16), (32, 16)])
+    per_student = (900 + 50) * 1.3
+    assert table["students (memory)"].tolist() == [int((16 * 1024 - 128) // per_student)] * 2
+    assert table["students (CPU)"].tolist() == [4 * 600 // 600, 32 * 600 // 600]
+    assert table["students"].tolist() == [4, 13]
+
+
+def test_record_writes_the_docs_and_the_generated_regions(tmp_path):
+    runs = [
+        _run("01_x", "cold", [FIT]),
+        _run("01_x", "warm", [FIT]),
+        _run("01_x", "warm", [FIT], cpus=1),
+    ]
+    tables = {"notebooks": bench.notebook_table(runs), "fits": bench.fit_table(runs)}
+    tables["summary"] = bench.summary_table(tables["notebooks"], tables["fits"])
+    (tmp_path / "docs").mkdir()
+    region = "<!-- begin generated: {0} -->\nold\n<!-- end generated: {0} -->\n"
+    (tmp_path / "README.md").write_text(region.format("bench"))
+    (tmp_path / "docs" / "teaching.md").write_text(region.format("sizing"))
+    written = bench.record(tables, tmp_path, server_mib=50.0)
+    assert [p.name for p in written] == ["benchmark.md", "README.md", "teaching.md"]
+    assert (
+        "| 01_x | 10.0 | 10.0 | 10.0 | 15.0 | 500.0 | 2.0 |" in (tmp_path / "README.md").read_text()
+    )
+    guide = (tmp_path / "docs" / "teaching.md").read_text()
+    assert "| 4 CPUs / 16 GiB |" in guide and "old" not in guide
+    with pytest.raises(ValueError, match="drop --quick"):
+        bench.record({"notebooks": tables["notebooks"]}, tmp_path, server_mib=50.0)
 
 
 def test_reparameterization_ratio_on_the_slowest_hyperparameter():
@@ -136,7 +197,10 @@ def tiny(tmp_path) -> manifest.Notebook:
 def test_benchmark_runs_a_notebook_cold_and_warm(tiny, tmp_path):
     lines = []
     tables = bench.run_benchmark([tiny], tmp_path / "out", report=lines.append)
-    assert tables["notebooks"]["cache"].tolist() == ["cold", "warm"]
+    assert tables["notebooks"]["cache"].tolist() == ["cold", "warm", "warm"]
+    assert tables["notebooks"]["cpus"].tolist()[-1] == 1
+    assert (tables["notebooks"]["cpu_s"] > 0).all()
+    assert (tables["notebooks"]["peak_pss_mib"] > 100).all(), "a PyMC kernel uses > 100 MiB"
     fits = tables["fits"]
     assert sorted(fits["fit"]) == ["centered_idata", "noncentered_idata"]
     assert (fits["min_ess_bulk"] > 0).all() and (fits["sampling_s"] > 0).all()
@@ -144,7 +208,7 @@ def test_benchmark_runs_a_notebook_cold_and_warm(tiny, tmp_path):
     for name in ("notebooks", "fits", "reparameterization"):
         assert (tmp_path / "out" / f"{name}.csv").is_file()
     assert "## fits" in (tmp_path / "out" / "benchmark.md").read_text()
-    assert lines[0] == "[1/1] 01_tiny: cold cache ..."
+    assert lines[0] == "[1/1] 01_tiny: cold cache, all CPU(s) ..."
     assert not tiny.committed.exists(), "the benchmark writes no notebook"
 
 
@@ -198,3 +262,5 @@ def test_cli_quick_mode_skips_cold_runs(monkeypatch, tmp_path, capsys):
     assert "| 05_radon | 1.0 |" in capsys.readouterr().out
     assert cli.main(["bench", "05", "--backends", "nutpie", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is True and calls["backends"] == ["nutpie"]
+    assert cli.main(["bench", "--quick", "--record", "--out", str(tmp_path)]) == 2
+    assert "--record writes the course's benchmark" in capsys.readouterr().err
