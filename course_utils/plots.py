@@ -144,10 +144,10 @@ def _mean_height(ax: Axes, color: str) -> float:
     """Mean height of the lines drawn in ``color`` (where a model's intervals are)."""
     target = np.asarray(plt.matplotlib.colors.to_rgba(color))
     ys = [
-        np.mean(line.get_ydata())
+        float(np.mean(ydata))
         for line in ax.get_lines()
         if np.allclose(plt.matplotlib.colors.to_rgba(line.get_color()), target)
-        and len(line.get_ydata())
+        and (ydata := np.asarray(line.get_ydata(), dtype=float)).size
     ]
     return float(np.mean(ys)) if ys else 0.0
 

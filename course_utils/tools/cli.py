@@ -7,7 +7,7 @@ Examples
 ``course run``                   execute every notebook into build/executed/, with progress
 ``course run 03 05``             execute some notebooks
 ``course run --in-place 03``     re-execute and overwrite the committed notebook (authors)
-``course seeds 03 --n 20``       re-run a notebook under 20 other sampler seeds
+``course seeds 03 --n 10``       re-run a notebook under 10 other sampler seeds
 ``course seeds --record``        ... and store its tolerances for the test suite
 ``course bench``                 benchmark notebooks and models (``--quick``, ``--backends``)
 ``course slides``                render every deck to build/slides/ (HTML + PDF handouts)
@@ -144,12 +144,12 @@ def _cmd_site(args: argparse.Namespace) -> int:
     course = manifest.load_course()
     out = Path(args.out) if args.out else course.build_dir / "site"
     if not args.serve_only:
-        folders = {
-            name: course.root / args_dir if args_dir else None
-            for name, args_dir in (("student_dir", args.student), ("slides_dir", args.slides))
-        }
         index = build_site(
-            course, out, executed_dir=_executed_dir(course, args.executed), **folders
+            course,
+            out,
+            executed_dir=_executed_dir(course, args.executed),
+            student_dir=course.root / args.student if args.student else None,
+            slides_dir=course.root / args.slides if args.slides else None,
         )
         print(f"site written to {index}")
     if args.serve is not None or args.serve_only:

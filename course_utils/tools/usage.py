@@ -267,7 +267,11 @@ def kernel_manager_class(cpu_ids: tuple[int, ...] | None) -> type[AsyncKernelMan
 
 def kernel_process(client: NotebookClient) -> psutil.Process:
     """Return the process of a started client's kernel (for :class:`PssSampler`)."""
-    return psutil.Process(client.km.provisioner.pid)
+    provisioner = client.km.provisioner if client.km is not None else None
+    pid = getattr(provisioner, "pid", None)
+    if pid is None:
+        raise RuntimeError("the client's kernel is not running: start it before measuring it")
+    return psutil.Process(pid)
 
 
 @dataclass

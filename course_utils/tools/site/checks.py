@@ -129,11 +129,13 @@ class _LinkCollector(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         for key in ("id", "name") if tag == "a" else ("id",):
-            if values.get(key):
-                self.ids.add(values[key])
+            value = values.get(key)
+            if value:
+                self.ids.add(value)
         attr = self._URL_ATTRS.get(tag)
-        if attr and values.get(attr) is not None:
-            self.urls.append(values[attr])
+        url = values.get(attr) if attr else None
+        if url is not None:
+            self.urls.append(url)
 
 
 def _collect(path: Path, cache: dict[Path, _LinkCollector]) -> _LinkCollector:

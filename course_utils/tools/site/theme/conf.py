@@ -16,7 +16,7 @@ extensions = ["myst_nb", "sphinx_design"]
 # The notebooks are committed executed: render their outputs, never run them.
 nb_execution_mode = "off"
 # Widgets would load require.js and the widget manager from CDNs; the notebooks use none.
-nb_ipywidgets_js = {}
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 nb_output_stderr = "show"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
