@@ -31,7 +31,7 @@ __all__ = ["MIN_SEEDS", "TOLERANCE_DIR", "tolerance_path"]
 
 #: Fewest seeds a tolerance file may be measured from (the ini option ``course_min_seeds``
 #: lowers it for a test course).
-MIN_SEEDS = 20
+MIN_SEEDS = 10
 #: Where the tolerance files live, relative to the course root.
 TOLERANCE_DIR = Path("tests") / "tolerances"
 
@@ -126,11 +126,13 @@ class CourseCell(IPyNbCell):
     def compare_outputs(self, test, ref, skip_compare=None) -> bool:
         """Compare the fresh outputs ``test`` with the committed ``ref`` within tolerance."""
         parent: CourseNotebook = self.parent
-        spreads = parent.tolerances.cells.get(self.cell_num) if parent.tolerances else None
+        tolerances = parent.tolerances
+        spreads = tolerances.cells.get(self.cell_num) if tolerances else None
         problems = outputs.compare_cell(
             outputs.cell_texts(ref, parent.sanitizers),
             outputs.cell_texts(test, parent.sanitizers),
             spreads,
+            z_score=outputs.z_score(len(tolerances.seeds)) if tolerances else outputs.Z_SCORE,
         )
         self.comparison_traceback = problems
         return not problems

@@ -38,6 +38,7 @@ import numpy as np
 
 __all__ = [
     "IGNORE_OUTPUT_TAG",
+    "FALSE_ALARM",
     "Z_SCORE",
     "Token",
     "Tolerances",
@@ -47,13 +48,17 @@ __all__ = [
     "read_sanitizers",
     "sanitize",
     "tokenize",
+    "z_score",
 ]
 
 #: Cells with this tag are not compared (model graphs: their SVG embeds the Graphviz version).
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
-#: How many (combined) Monte Carlo standard deviations a number may move. For one number the
-#: difference over its estimated sd (from 20 seeds) follows a t distribution with 19 degrees
-#: of freedom, which exceeds 7 with probability about 1e-6.
+#: Upper bound on the probability that one correct number falls outside its tolerance (a
+#: course prints a few thousand numbers, so a correct course fails its validation in well
+#: under 1% of runs).
+FALSE_ALARM = 1e-6
+#: Default number of combined Monte Carlo standard deviations a number may move: about
+#: ``z_score(20)``. The validation uses :func:`z_score` of each notebook's sweep.
 Z_SCORE = 7.0
 #: Output data that is never compared: images are binary (as with nbval) and widget ids random.
 SKIPPED_MIMETYPES = frozenset(
@@ -61,12 +66,49 @@ SKIPPED_MIMETYPES = frozenset(
 )
 SANITIZE_FILE = files("course_utils.tools") / "nbval_sanitize.cfg"
 
+
+def z_score(n_seeds: int, false_alarm: float = FALSE_ALARM) -> float:
+    """How many combined standard deviations a number may move, given how its sd was measured.
+
+    A sweep's sd comes from ``n_seeds + 1`` runs (the committed one and one per seed). For a
+    run independent of them, the difference between two runs over ``sqrt(2)`` times that sd
+    follows a t distribution with ``n_seeds`` degrees of freedom; the tolerance is its
+    two-sided ``false_alarm`` quantile, so fewer seeds give a rougher sd and a wider
+    tolerance. The committed run is one of the runs the sd comes from, which only lowers the
+    false-alarm rate (to about 0.7 times ``false_alarm`` at the 5% level, simulated in the
+    tests): ``false_alarm`` is an upper bound.
+
+    Parameters
+    ----------
+    n_seeds : int
+        Seeds the spread was measured from (at least 1).
+    false_alarm : float, default :data:`FALSE_ALARM`
+        Probability that one correct number is rejected.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(z_score(20), 2)
+    6.93
+    >>> round(z_score(10), 1)
+    10.5
+    """
+    if n_seeds < 1:
+        raise ValueError("a spread needs at least one seed besides the committed run")
+    from scipy import stats
+
+    return float(stats.t.isf(false_alarm / 2, n_seeds))
+
+
 # Indexed names such as theta[G1], mu[PRO] or z[0, 1] are labels, not numbers.
 _INDEXED_NAME = re.compile(r"\w+\[[^\]\n]*\]")
 _NUMBER = re.compile(
     r"(?<!\w)(?<!\d\.)"  # not the tail of an identifier (hdi_3%) or of a version (5.28.5)
     r"(?P<sign>-)?"
-    r"(?P<int>\d(?:_?\d)*)(?:\.(?P<frac>\d+))?"
+    r"(?P<int>\d(?:_?\d)*)(?:\.(?P<frac>\d+)|\.(?=[\s\],)]))?"  # NumPy prints 34.0 as "34."
     r"(?:[eE](?P<exp>[-+]?\d+))?"
     r"(?!\w|\.\d)"  # nor the head of one (3x2 stays a label); a full stop may follow
     r"|(?<![\w.])(?P<sign2>-)?\.(?P<frac2>\d+)(?!\w|\.\d)"
@@ -301,7 +343,7 @@ class Tolerances:
             "code_hash": self.code_hash,
             "seeds": list(self.seeds),
             "passed": self.passed,
-            "z_score": Z_SCORE,
+            "z_score": round(z_score(len(self.seeds)), 3),
             "cells": {
                 str(index): {
                     key: {"skeleton": spread.skeleton, "sd": list(spread.sd)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from course_utils.tools import outputs
@@ -125,3 +126,25 @@ def test_tolerances_survive_a_round_trip_through_json():
     tolerances = Tolerances("01_x", "abc", (1, 2), {3: {OUT: _spread("m 1.0", 0.25)}}, passed=2)
     again = Tolerances.from_json(tolerances.to_json())
     assert again == tolerances
+
+
+@pytest.mark.parametrize("n_seeds", [3, 10])
+def test_z_score_rejects_a_correct_number_at_the_stated_rate(n_seeds):
+    # A sweep measures sd from the committed run and n_seeds others; a fresh run then differs
+    # from the committed value. At a 5% false-alarm rate (1e-6 is too rare to simulate) the
+    # share of rejected correct numbers must be at most 5% (within 4 binomial standard
+    # errors), and not far below it: the bound is conservative, not vacuous.
+    rng = np.random.default_rng(0)
+    trials = 200_000
+    sweep = rng.normal(size=(trials, n_seeds + 1))  # column 0: the committed run
+    fresh = rng.normal(size=trials)
+    sd = sweep.std(axis=1, ddof=1)
+    z = outputs.z_score(n_seeds, false_alarm=0.05)
+    rate = np.mean(np.abs(fresh - sweep[:, 0]) > z * math.sqrt(2) * sd)
+    assert 0.02 < rate < 0.05 + 4 * math.sqrt(0.05 * 0.95 / trials)
+
+
+def test_z_score_widens_with_fewer_seeds_and_needs_one():
+    assert outputs.z_score(20) < outputs.z_score(10) < outputs.z_score(3)
+    with pytest.raises(ValueError, match="at least one seed"):
+        outputs.z_score(0)
