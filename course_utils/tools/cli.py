@@ -68,7 +68,12 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
     course = manifest.load_course()
     notebooks = course.select(args.notebooks)
     return seeds.run_sweeps(
-        course, notebooks, n=args.n, record=args.record, out_dir=course.build_dir / "seeds"
+        course,
+        notebooks,
+        n=args.n,
+        record=args.record,
+        out_dir=course.build_dir / "seeds",
+        resume=args.resume,
     )
 
 
@@ -211,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         action="store_true",
         help="store the measured tolerances in tests/tolerances/ and the table in docs/seeds.md",
+    )
+    seeds.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse a seed's saved run (build/seeds/<notebook>/seed-N.ipynb) when it was "
+        "executed from the current code, instead of executing it again",
     )
     seeds.set_defaults(func=_cmd_seeds)
 

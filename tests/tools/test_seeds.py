@@ -152,3 +152,23 @@ def test_a_stale_committed_notebook_is_refused(tmp_path):
     source.write_text(source.read_text().replace("size=3", "size=4"))
     with pytest.raises(ValueError, match="course run --in-place 01_coin"):
         seeds.sweep(course.lessons[0], [1], tmp_path / "runs")
+
+
+def test_resume_reuses_saved_runs_of_the_current_code_only(tmp_path, monkeypatch, capsys):
+    course = _coin_course(tmp_path, limit=1.0)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["seeds", "--n", "3"]) == 0
+    capsys.readouterr()
+    folder = tmp_path / "build" / "seeds" / "01_coin"
+    # A saved run of other code (here: seed 3's run made from an older source) is redone.
+    stale = nbformat.read(folder / "seed-3.ipynb", as_version=4)
+    next(cell for cell in stale.cells if cell.cell_type == "code").source += "\n# older code"
+    nbformat.write(stale, folder / "seed-3.ipynb")
+
+    assert cli.main(["seeds", "--n", "3", "--resume", "--record"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.count("saved run reused") == 2
+    assert "seed 3: passed (" in out and "seed 3: passed, saved run reused" not in out
+    recorded = json.loads(tolerance_path(course, course.lessons[0]).read_text())
+    assert recorded["seeds"] == [1, 2, 3] and recorded["passed"] == 3
