@@ -132,7 +132,7 @@ class CourseCell(IPyNbCell):
             outputs.cell_texts(ref, parent.sanitizers),
             outputs.cell_texts(test, parent.sanitizers),
             spreads,
-            z_score=outputs.z_score(len(tolerances.seeds)) if tolerances else outputs.Z_SCORE,
+            z_score=tolerances.z_score if tolerances else outputs.Z_SCORE,
         )
         self.comparison_traceback = problems
         return not problems

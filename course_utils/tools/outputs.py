@@ -114,6 +114,7 @@ _NUMBER = re.compile(
     r"|(?<![\w.])(?P<sign2>-)?\.(?P<frac2>\d+)(?!\w|\.\d)"
 )
 _SPACES = re.compile(r"\s+")
+_SPACE_AFTER_BRACKET = re.compile(r"\[ ")
 _PLACEHOLDER = "\u2983#\u2984"  # cannot occur in notebook output
 
 
@@ -149,7 +150,8 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
     """Split an output text into its skeleton and its numbers.
 
     The skeleton is the text with every number replaced by a placeholder and every run of
-    whitespace collapsed to one space (table column widths change with the numbers).
+    whitespace collapsed to one space (table column widths change with the numbers). Space
+    after an opening bracket goes too: NumPy pads ``[ 9.6 21.9]`` to align with ``[10.4 ...``.
 
     Parameters
     ----------
@@ -170,6 +172,8 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
     'theta[G1] ⦃#⦄ ⦃#⦄ hdi_3% ⦃#⦄%'
     >>> [(n.value, n.unit) for n in numbers]
     [(-0.25, 0.01), (1036.0, 1.0), (94.0, 1.0)]
+    >>> tokenize("[ 9.6 21.9]")[0] == tokenize("[10.4 21.6]")[0]
+    True
     """
     protected: list[str] = []
 
@@ -181,7 +185,7 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
     numbers = [_token(m) for m in _NUMBER.finditer(shielded)]
     skeleton = _NUMBER.sub(_PLACEHOLDER, shielded)
     skeleton = re.sub("[\ue000-\uf8ff]", lambda m: protected[ord(m.group(0)) - 0xE000], skeleton)
-    return _SPACES.sub(" ", skeleton).strip(), numbers
+    return _SPACE_AFTER_BRACKET.sub("[", _SPACES.sub(" ", skeleton)).strip(), numbers
 
 
 def read_sanitizers(path: Path | None = None) -> list[tuple[re.Pattern[str], str]]:
@@ -336,6 +340,11 @@ class Tolerances:
     cells: Mapping[int, Mapping[str, Spread]]
     passed: int
 
+    @property
+    def z_score(self) -> float:
+        """The tolerance width in combined sds for this sweep's seed count (:func:`z_score`)."""
+        return z_score(len(self.seeds))
+
     def to_json(self) -> str:
         """Serialise to the JSON stored in ``tests/tolerances/<name>.json``."""
         payload = {
@@ -343,7 +352,7 @@ class Tolerances:
             "code_hash": self.code_hash,
             "seeds": list(self.seeds),
             "passed": self.passed,
-            "z_score": round(z_score(len(self.seeds)), 3),
+            "z_score": round(self.z_score, 3),
             "cells": {
                 str(index): {
                     key: {"skeleton": spread.skeleton, "sd": list(spread.sd)}
