@@ -396,14 +396,23 @@ assert np.all((ppc_p > 0.1) & (ppc_p < 0.9))
 #
 # ## The shrinkage experiment
 #
-# Now we fit the same model to the other two data sets.
+# Now we fit the same model to the other two data sets. With only 3 of 30 safe samples in a
+# region, that region's share is small and the data say little about $\nu$, so the posterior
+# is harder to explore: smaller steps (`target_accept=0.95`) keep NUTS free of divergences
+# under other seeds too.
 
 # %%
 hierarchical_idatas = {"18-18-18": hierarchical_idata}
 for name in ["3-3-3", "18-3-3"]:
     with build_hierarchical_model(waters[name]):
         hierarchical_idatas[name] = pm.sample(
-            draws=1000, tune=500, chains=4, cores=CORES, random_seed=rng, progressbar=False
+            draws=1000,
+            tune=1000,
+            chains=4,
+            cores=CORES,
+            target_accept=0.95,
+            random_seed=rng,
+            progressbar=False,
         )
     check_sampling(hierarchical_idatas[name], var_names=["mu", "nu", "theta"])
 
