@@ -148,3 +148,18 @@ def test_z_score_widens_with_fewer_seeds_and_needs_one():
     assert outputs.z_score(20) < outputs.z_score(10) < outputs.z_score(3)
     with pytest.raises(ValueError, match="at least one seed"):
         outputs.z_score(0)
+
+
+@pytest.mark.parametrize(
+    ("op", "line"), [("dot", "return 0.5 * np.dot(x, v_out)"), ("multiply", "return np.multiply(")]
+)
+def test_a_warm_up_overflow_warning_is_sanitized_and_nothing_else(op, line):
+    warning = (
+        f"/env/lib/python3.11/site-packages/pymc/step_methods/hmc/quadpotential.py:316: "
+        f"RuntimeWarning: overflow encountered in {op}\n  {line}\n"
+    )
+    text = f"NUTS: [mu]\n{warning}Sampling 4 chains\n"
+    sanitizers = outputs.read_sanitizers()
+    assert outputs.sanitize(text, sanitizers) == "NUTS: [mu]\nSampling 4 chains\n"
+    other = "/env/lib/site-packages/mymodule.py:3: RuntimeWarning: overflow encountered in exp\n"
+    assert outputs.sanitize(other, sanitizers) == other
