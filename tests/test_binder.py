@@ -404,7 +404,9 @@ def test_a_lesson_runs_in_the_built_environment_and_matches_its_committed_output
     assert Path(prefix) == venv and flags == "blas__ldflags="
     assert Path(package).is_relative_to(venv / "lib")
     # The course's own validation of the committed outputs (nbval runs every cell; outputs
-    # compared within Monte Carlo error), from the installed package.
+    # compared within Monte Carlo error), from the installed package, in the kernel a student
+    # gets: the kernel spec postBuild installed, with its PyTensor flags (nbval's
+    # --nbval-current-env would start a kernel without them).
     result = run(
         [
             python,
@@ -417,7 +419,8 @@ def test_a_lesson_runs_in_the_built_environment_and_matches_its_committed_output
             "-q",
             "-o",
             "addopts=",
-            "--nbval-current-env",
+            "--nbval-kernel-name",
+            "python3",
             "--rootdir",
             str(home),
             LESSON,
