@@ -43,8 +43,11 @@ __all__ = [
     "describe_fits",
     "fit_record",
     "fit_table",
+    "machine",
+    "merge_recorded",
     "missing_backends",
     "notebook_table",
+    "read_markdown_tables",
     "reparameterization_table",
     "run_benchmark",
     "record",
@@ -427,33 +430,35 @@ def fit_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
 
 
 def reparameterization_table(
-    runs: Sequence[NotebookRun], centered: str, non_centered: str
+    runs: Sequence[NotebookRun], notebook: str, centered: str, non_centered: str
 ) -> pd.DataFrame:
-    """Compare two fits on their slowest-mixing hyperparameter, in ESS per second.
+    """Compare two fits of one notebook on their slowest-mixing hyperparameter, in ESS/s.
 
     Parameters
     ----------
     runs : sequence of NotebookRun
-        Results of :func:`run_notebook` (warm runs are used).
+        Results of :func:`run_notebook` (warm runs of ``notebook`` are used).
+    notebook : str
+        The notebook whose fits are compared (fit names repeat across notebooks).
     centered, non_centered : str
         Names of the two fits (variables of the notebook's namespace).
 
     Returns
     -------
     pandas.DataFrame
-        One row per fit: the slowest hyperparameter, its bulk ESS, sampling time, ESS/s,
-        and the ratio of each to the centered fit.
+        One row per fit: the notebook, the fit, its slowest hyperparameter, that
+        hyperparameter's bulk ESS, sampling time, ESS/s, and the ratio to the centered fit.
     """
     all_cpus = max((run.cpus for run in runs), default=0)
     fits = {
         f["fit"]: f
         for run in runs
-        if run.cache == "warm" and run.cpus == all_cpus
+        if run.notebook == notebook and run.cache == "warm" and run.cpus == all_cpus
         for f in run.fits
     }
     missing = [name for name in (centered, non_centered) if name not in fits]
     if missing:
-        raise ValueError(f"fits {missing} not found; fits measured: {sorted(fits)}.")
+        raise ValueError(f"fits {missing} not found in {notebook}; fits measured: {sorted(fits)}.")
     rows = []
     for name in (centered, non_centered):
         hyper = fits[name]["hyper_ess"]
@@ -462,6 +467,7 @@ def reparameterization_table(
         slowest = min(hyper, key=hyper.get)
         rows.append(
             {
+                "notebook": notebook,
                 "fit": name,
                 "slowest_hyperparameter": slowest,
                 "ess_bulk": hyper[slowest],
@@ -594,13 +600,18 @@ def run_benchmark(
     if cold:
         tables["summary"] = summary_table(tables["notebooks"], tables["fits"])
     pairs = [
-        (nb.centered_fit, nb.noncentered_fit)
+        (nb.name, nb.centered_fit, nb.noncentered_fit)
         for nb in notebooks
         if nb.centered_fit is not None and nb.noncentered_fit is not None
     ]
-    if cold:
-        for centered, non_centered in pairs:
-            tables["reparameterization"] = reparameterization_table(runs, centered, non_centered)
+    if cold and pairs:
+        tables["reparameterization"] = pd.concat(
+            [reparameterization_table(runs, *pair) for pair in pairs], ignore_index=True
+        )
+    tables["runs"] = pd.DataFrame(
+        {"notebook": nb.name, "date": time.strftime("%Y-%m-%d"), "machine": machine()}
+        for nb in notebooks
+    )
     if backends:
         tables["backends"] = backend_table(runs)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -610,21 +621,136 @@ def run_benchmark(
     return tables
 
 
-def _machine() -> str:
+def machine(cpuinfo: str | None = None) -> str:
+    """Describe this machine: OS, architecture, CPU model, AVX-512 or not, and usable CPUs.
+
+    Parameters
+    ----------
+    cpuinfo : str, optional
+        Text of ``/proc/cpuinfo`` (read when omitted; absent outside Linux).
+
+    Returns
+    -------
+    str
+        For example ``"Linux x86_64, AMD EPYC (AVX2, no AVX-512), 2 CPUs"``.
+    """
     import platform
 
-    return f"{platform.system()} {platform.machine()}, {available_cpus()} CPUs"
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        cpuinfo = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    model = fields.get("model name", platform.processor() or "unknown CPU")
+    flags = set(fields.get("flags", "").split())
+    if "avx512f" in flags:
+        simd = " (AVX-512)"
+    elif "avx2" in flags:
+        simd = " (AVX2, no AVX-512)"
+    else:
+        simd = ""
+    return f"{platform.system()} {platform.machine()}, {model}{simd}, {available_cpus()} CPUs"
 
 
 def benchmark_markdown(tables: dict[str, pd.DataFrame]) -> str:
-    """Return the benchmark's Markdown report: every table, with the date and the machine."""
+    """Return the benchmark's Markdown report: every table (``runs``: when and where)."""
     sections = [
-        f"# Benchmark\n\nGenerated by `course bench` on {time.strftime('%Y-%m-%d')} "
-        f"({_machine()}); do not edit. Times in seconds, memory in MiB."
+        "# Benchmark\n\nGenerated by `course bench`; do not edit. Times in seconds, memory in "
+        "MiB. The `runs` table gives the date and the machine of each notebook's measurement."
     ]
     for name, table in tables.items():
         sections.append(f"## {name}\n\n{to_markdown(table)}")
     return "\n\n".join(sections) + "\n"
+
+
+def read_markdown_tables(text: str) -> dict[str, pd.DataFrame]:
+    r"""Read back the tables of a report written by :func:`benchmark_markdown`.
+
+    Parameters
+    ----------
+    text : str
+        The Markdown: ``## <name>`` headings, each followed by one pipe table.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables by name; numeric columns are numbers again.
+
+    Examples
+    --------
+    >>> tables = read_markdown_tables("## fits\n\n| fit | s |\n|---|---|\n| a | 1.5 |\n")
+    >>> tables["fits"].to_dict("records")
+    [{'fit': 'a', 's': 1.5}]
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    for section in text.split("\n## ")[1:]:
+        name, _, body = section.partition("\n")
+        rows = [line.strip() for line in body.splitlines() if line.strip().startswith("|")]
+        if len(rows) < 2:
+            continue
+        cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+        table = pd.DataFrame(cells[2:], columns=cells[0])
+        for column in table.columns:
+            numbers = pd.to_numeric(table[column], errors="coerce")
+            if numbers.notna().all():
+                table[column] = numbers
+        tables[name.strip()] = table
+    return tables
+
+
+#: Tables of a recorded benchmark that hold rows per notebook (merged by notebook).
+_PER_NOTEBOOK = ("notebooks", "fits", "reparameterization", "runs")
+
+
+def merge_recorded(
+    recorded: Mapping[str, pd.DataFrame],
+    new: Mapping[str, pd.DataFrame],
+    order: Sequence[str],
+) -> dict[str, pd.DataFrame]:
+    """Replace the recorded rows of the re-measured notebooks by their new measurement.
+
+    Parameters
+    ----------
+    recorded : mapping of str to pandas.DataFrame
+        The recorded benchmark (:func:`read_markdown_tables` of ``docs/benchmark.md``).
+    new : mapping of str to pandas.DataFrame
+        A full benchmark (cold and warm runs) of some of the notebooks.
+    order : sequence of str
+        Every notebook of the course, in course order (rows are sorted by it; recorded rows
+        of notebooks no longer in the course are dropped).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The merged per-notebook tables and a summary computed from them.
+
+    Raises
+    ------
+    ValueError
+        If ``new`` is not a full benchmark, or the recorded one lacks a table.
+    """
+    if "summary" not in new:
+        raise ValueError("only a full benchmark (cold and warm runs) is recorded: drop --quick.")
+    missing = [name for name in ("notebooks", "fits", "runs") if name not in recorded]
+    if missing:
+        raise ValueError(
+            f"the recorded benchmark has no {missing} table: record the whole course once "
+            "with `course bench --record` (no notebook names)."
+        )
+    measured = set(new["runs"]["notebook"])
+    rank = {name: i for i, name in enumerate(order)}
+    merged = {}
+    for name in _PER_NOTEBOOK:
+        old = recorded.get(name, pd.DataFrame(columns=["notebook"]))
+        kept = old[~old["notebook"].isin(measured) & old["notebook"].isin(rank)]
+        parts = [part for part in (kept, new.get(name)) if part is not None and len(part)]
+        if not parts:
+            continue
+        table = pd.concat(parts, ignore_index=True)
+        keys = table["notebook"].map(rank)
+        merged[name] = table.iloc[keys.argsort(kind="stable")].reset_index(drop=True)
+    merged["summary"] = summary_table(merged["notebooks"], merged["fits"])
+    return merged
 
 
 def summary_table(notebooks: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
@@ -730,6 +856,19 @@ def sizing_table(
     return pd.DataFrame(rows)
 
 
+def _runs_phrase(runs: pd.DataFrame | None) -> str:
+    """``"<date> (<machine>)"``, or one such phrase per date and machine with its notebooks."""
+    if runs is None or not len(runs):
+        return f"{time.strftime('%Y-%m-%d')} ({machine()})"
+    groups = list(runs.groupby(["date", "machine"], sort=True))
+    if len(groups) == 1:
+        (date, where), _ = groups[0]
+        return f"{date} ({where})"
+    return "; ".join(
+        f"{date} ({where}: {', '.join(group['notebook'])})" for (date, where), group in groups
+    )
+
+
 def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) -> list[Path]:
     """Write a full benchmark to the documentation: docs/benchmark.md and generated regions.
 
@@ -757,7 +896,7 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
     docs = root / "docs" / "benchmark.md"
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(benchmark_markdown(tables))
-    stamp = f"Measured by `course bench --record` on {time.strftime('%Y-%m-%d')} ({_machine()})."
+    stamp = f"Measured by `course bench --record` on {_runs_phrase(tables.get('runs'))}."
     written = [docs]
     readme = root / "README.md"
     if readme.is_file():

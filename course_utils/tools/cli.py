@@ -85,16 +85,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     problems = bench.missing_backends(args.backends)
     if problems:
         raise ValueError("; ".join(problems) + ".")
-    if args.record and (args.quick or args.notebooks or args.backends):
+    if args.record and (args.quick or args.backends):
         raise ValueError(
-            "--record writes the course's benchmark into the docs: run it on every notebook, "
-            "without --quick or --backends."
+            "--record writes the course's benchmark into the docs: run it without --quick or "
+            "--backends."
+        )
+    recorded = course.root / "docs" / "benchmark.md"
+    if args.record and args.notebooks and not recorded.is_file():
+        raise ValueError(
+            f"{recorded} does not exist: record the whole course once with "
+            "`course bench --record` (no notebook names)."
         )
     out = Path(args.out) if args.out else course.build_dir / "bench"
     tables = bench.run_benchmark(notebooks, out, cold=not args.quick, backends=args.backends)
     for name, table in tables.items():
         print(f"\n## {name}\n{bench.to_markdown(table)}")
     print(f"\ntables written to {out}/ (CSV per table and benchmark.md)")
+    if args.record and args.notebooks:
+        # Only these notebooks were measured: their rows replace the recorded ones.
+        old = bench.read_markdown_tables(recorded.read_text(encoding="utf-8"))
+        tables = bench.merge_recorded(old, tables, [nb.name for nb in course.notebooks])
     if args.record:
         from course_utils.tools.usage import idle_server_pss_mib
 

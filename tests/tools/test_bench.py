@@ -122,15 +122,74 @@ def test_record_writes_the_docs_and_the_generated_regions(tmp_path):
 def test_reparameterization_ratio_on_the_slowest_hyperparameter():
     slow = {**FIT, "fit": "c", "sampling_s": 10.0, "hyper_ess": {"mu_a": 50.0, "sig_a": 20.0}}
     fast = {**FIT, "fit": "nc", "sampling_s": 2.0, "hyper_ess": {"mu_a": 900.0, "sig_a": 800.0}}
-    table = bench.reparameterization_table([_run("05", "warm", [slow, fast])], "c", "nc")
+    other = {**FIT, "fit": "c", "sampling_s": 1.0, "hyper_ess": {"mu_a": 5000.0}}
+    runs = [_run("05", "warm", [slow, fast]), _run("07", "warm", [other])]
+    table = bench.reparameterization_table(runs, "05", "c", "nc")
+    assert table["notebook"].tolist() == ["05", "05"], "fit names repeat across notebooks"
     assert table["slowest_hyperparameter"].tolist() == ["sig_a", "sig_a"]
     assert table["ess_per_s"].tolist() == [2.0, 400.0]
     assert table["ratio_to_centered"].tolist() == [1.0, 200.0]
 
 
 def test_reparameterization_names_missing_fits():
-    with pytest.raises(ValueError, match=r"fits \['nope'\] not found"):
-        bench.reparameterization_table([_run("05", "warm", [FIT])], "a_idata", "nope")
+    with pytest.raises(ValueError, match=r"fits \['nope'\] not found in 05"):
+        bench.reparameterization_table([_run("05", "warm", [FIT])], "05", "a_idata", "nope")
+
+
+def _full(name, peak, date="2026-01-02"):
+    runs = [
+        _run(name, "cold", [{**FIT, "fit": f"{name}_idata"}], peak=peak),
+        _run(name, "warm", [{**FIT, "fit": f"{name}_idata"}], peak=peak),
+        _run(name, "warm", [FIT], cpus=1, peak=peak),
+    ]
+    tables = {"notebooks": bench.notebook_table(runs), "fits": bench.fit_table(runs)}
+    tables["summary"] = bench.summary_table(tables["notebooks"], tables["fits"])
+    tables["runs"] = pd.DataFrame([{"notebook": name, "date": date, "machine": "m, 2 CPUs"}])
+    return tables
+
+
+def test_markdown_tables_read_back_as_written():
+    tables = {**_full("01_x", 500.0), "reparameterization": pd.DataFrame({"a": [1.5]})}
+    again = bench.read_markdown_tables(bench.benchmark_markdown(tables))
+    assert list(again) == list(tables)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(again[name], table, check_dtype=False)
+
+
+def test_a_partial_record_replaces_only_the_measured_notebooks():
+    old = {
+        name: pd.concat([a[name], b[name]], ignore_index=True)
+        for a, b in [(_full("01_x", 500.0), _full("02_y", 1300.0))]
+        for name in ("notebooks", "fits", "runs")
+    }
+    new = _full("02_y", 700.0, date="2026-02-03")
+    merged = bench.merge_recorded(old, new, ["01_x", "02_y", "03_z"])
+    summary = merged["summary"].set_index("notebook")["peak memory (MiB)"]
+    assert summary.to_dict() == {"01_x": 500.0, "02_y": 700.0}
+    assert merged["runs"]["date"].tolist() == ["2026-01-02", "2026-02-03"]
+    assert merged["fits"]["fit"].tolist() == ["01_x_idata", "02_y_idata"]
+    # Course order wins over the order of measurement, and dropped notebooks disappear.
+    assert bench.merge_recorded(old, new, ["02_y"])["runs"]["notebook"].tolist() == ["02_y"]
+    with pytest.raises(ValueError, match="record the whole course once"):
+        bench.merge_recorded({"notebooks": old["notebooks"]}, new, ["01_x", "02_y"])
+    with pytest.raises(ValueError, match="drop --quick"):
+        bench.merge_recorded(old, {"notebooks": new["notebooks"]}, ["01_x", "02_y"])
+
+
+def test_the_stamp_names_each_date_and_machine():
+    runs = pd.DataFrame(
+        {"notebook": ["01", "02"], "date": ["2026-01-02", "2026-02-03"], "machine": ["m"] * 2}
+    )
+    assert bench._runs_phrase(runs) == "2026-01-02 (m: 01); 2026-02-03 (m: 02)"
+    assert bench._runs_phrase(runs.iloc[:1]) == "2026-01-02 (m)"
+
+
+@pytest.mark.parametrize(
+    ("flags", "simd"), [("avx2 avx512f", "(AVX-512)"), ("avx2", "(AVX2, no AVX-512)")]
+)
+def test_the_machine_says_whether_it_has_avx512(flags, simd):
+    described = bench.machine(f"model name\t: Some CPU\nflags\t\t: sse2 {flags}\n")
+    assert f"Some CPU {simd}" in described
 
 
 def _backend_row(model, backend, wall_s, ess):
