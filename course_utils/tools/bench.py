@@ -683,7 +683,7 @@ def read_markdown_tables(text: str) -> dict[str, pd.DataFrame]:
     [{'fit': 'a', 's': 1.5}]
     """
     tables: dict[str, pd.DataFrame] = {}
-    for section in text.split("\n## ")[1:]:
+    for section in ("\n" + text).split("\n## ")[1:]:
         name, _, body = section.partition("\n")
         rows = [line.strip() for line in body.splitlines() if line.strip().startswith("|")]
         if len(rows) < 2:
