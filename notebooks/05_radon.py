@@ -445,14 +445,14 @@ assert efficiency["non-centered"] > 3 * efficiency["centered"]
 # pinned down by the data, still curve the posterior somewhat. A model with any divergence
 # fails our checks, so for the fit we keep we ask NUTS for a higher acceptance rate,
 # `target_accept=0.95` instead of the default 0.8, which makes it take smaller, safer steps.
-# And we run longer, 1000 tuning and 2000 kept draws per chain: with hundreds of parameters,
+# And we keep more draws, 1500 per chain after 700 tuning steps: with hundreds of parameters,
 # the largest $\hat R$ of a 1000-draw run comes close to 1.01 under some seeds.
 
 # %%
 with noncentered_model:
     noncentered_idata = pm.sample(
-        draws=2000,
-        tune=1000,
+        draws=1500,
+        tune=700,
         chains=4,
         cores=CORES,
         target_accept=0.95,
@@ -820,8 +820,8 @@ print(f"homes at the lowest reading, log radon {lowest:.1f}: {(log_radon == lowe
 rerun_rng = np.random.default_rng(RANDOM_SEED + 1)
 with noncentered_model:
     rerun_idata = pm.sample(
-        draws=2000,
-        tune=1000,
+        draws=1500,
+        tune=700,
         chains=4,
         cores=CORES,
         target_accept=0.95,
@@ -906,8 +906,8 @@ print(f"share of simulated homes above log radon 10: {np.mean(weak_obs > 10):.1%
 # %% tags=["solution"]
 with weak_prior_model:
     weak_prior_idata = pm.sample(
-        draws=2000,
-        tune=1000,
+        draws=1500,
+        tune=700,
         chains=4,
         cores=CORES,
         target_accept=0.95,
@@ -1007,8 +1007,8 @@ with pm.Model(coords=coords) as uranium_model:
 # %% tags=["solution"]
 with uranium_model:
     uranium_idata = pm.sample(
-        draws=2000,
-        tune=1000,
+        draws=1500,
+        tune=700,
         chains=4,
         cores=CORES,
         target_accept=0.95,
