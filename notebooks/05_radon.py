@@ -516,18 +516,21 @@ neck = pd.DataFrame(
 neck.round(3)
 
 # %% tags=["check"]
-(centered_share, _), (default_share, default_mcse), (reference, reference_mcse) = neck.to_numpy()
+_, (default_share, default_mcse), (reference, reference_mcse) = neck.to_numpy()
 assert reference > 4 * reference_mcse, "the posterior has mass below 0.03"
-assert centered_share < reference - 4 * reference_mcse, "the centered fit misses the neck"
 assert abs(default_share - reference) < 4 * np.hypot(default_mcse, reference_mcse)
 
 # %% [markdown]
 # A few percent of the posterior lies below $\sigma_\beta = 0.03$, and the non-centered sampler
-# finds it with either setting (within Monte Carlo error). The centered sampler does not get
-# into this part of the neck: where the funnel narrows its trajectories diverge, and its chains
-# either turn back or stick there for a while. We read nothing else off the centered fits: a
-# run that fails its checks gives no trustworthy estimate, not even of its own error. From here
-# on we use the non-centered fit with `target_accept=0.95`.
+# finds it with either setting (within Monte Carlo error). The centered sampler's share is not
+# an estimate of anything. Where the funnel narrows its trajectories diverge, so its chains
+# either turn back before the neck (a share near zero) or get stuck in it for a while (a share
+# far too large). Which of the two happens depends on the sampler seed, and even on the
+# processor: run the notebook with another `RANDOM_SEED` and the centered row can change
+# completely, while the two non-centered rows agree within their Monte Carlo errors. We read
+# nothing off the centered fits: a run that fails its checks gives no trustworthy estimate,
+# not even of its own error. From here on we use the non-centered fit with
+# `target_accept=0.95`.
 
 # %% [markdown]
 # ## What the hierarchical model says
@@ -906,8 +909,8 @@ print(f"share of simulated homes above log radon 10: {np.mean(weak_obs > 10):.1%
 # %% tags=["solution"]
 with weak_prior_model:
     weak_prior_idata = pm.sample(
-        draws=1500,
-        tune=700,
+        draws=2000,
+        tune=1000,
         chains=4,
         cores=CORES,
         target_accept=0.95,
