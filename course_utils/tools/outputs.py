@@ -114,7 +114,7 @@ _NUMBER = re.compile(
     r"|(?<![\w.])(?P<sign2>-)?\.(?P<frac2>\d+)(?!\w|\.\d)"
 )
 _SPACES = re.compile(r"\s+")
-_SPACE_AFTER_BRACKET = re.compile(r"\[ ")
+_BRACKET_PADDING = re.compile(r"\[ | \]")
 _PLACEHOLDER = "\u2983#\u2984"  # cannot occur in notebook output
 
 
@@ -151,7 +151,8 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
 
     The skeleton is the text with every number replaced by a placeholder and every run of
     whitespace collapsed to one space (table column widths change with the numbers). Space
-    after an opening bracket goes too: NumPy pads ``[ 9.6 21.9]`` to align with ``[10.4 ...``.
+    just inside a bracket goes too: NumPy pads ``[ 9.6 21.9]`` to align with ``[10.4 ...``,
+    and ``[49.3 54. ]`` to the width of ``[49.4 54.1]``.
 
     Parameters
     ----------
@@ -174,6 +175,8 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
     [(-0.25, 0.01), (1036.0, 1.0), (94.0, 1.0)]
     >>> tokenize("[ 9.6 21.9]")[0] == tokenize("[10.4 21.6]")[0]
     True
+    >>> tokenize("[49.3 54. ]")[0] == tokenize("[49.4 54.1]")[0]
+    True
     """
     protected: list[str] = []
 
@@ -185,7 +188,8 @@ def tokenize(text: str) -> tuple[str, list[Token]]:
     numbers = [_token(m) for m in _NUMBER.finditer(shielded)]
     skeleton = _NUMBER.sub(_PLACEHOLDER, shielded)
     skeleton = re.sub("[\ue000-\uf8ff]", lambda m: protected[ord(m.group(0)) - 0xE000], skeleton)
-    return _SPACE_AFTER_BRACKET.sub("[", _SPACES.sub(" ", skeleton)).strip(), numbers
+    skeleton = _BRACKET_PADDING.sub(lambda m: m.group(0).strip(), _SPACES.sub(" ", skeleton))
+    return skeleton.strip(), numbers
 
 
 def read_sanitizers(path: Path | None = None) -> list[tuple[re.Pattern[str], str]]:

@@ -47,6 +47,19 @@ def test_table_spacing_does_not_matter_but_words_do():
     assert outputs.tokenize("OK 1.0")[0] != outputs.tokenize("FAILED 1.0")[0]
 
 
+@pytest.mark.parametrize(
+    ("one_run", "another_run"),
+    [
+        ("[10.4 21.6]", "[ 9.6 21.9]"),  # NumPy pads a shorter first element
+        ("mu: [49.4 54.1]", "mu: [49.3 54. ]"),  # and a number whose last digits are zeros
+        ("weights: [1.007 3.505 6.012]", "weights: [1.007 3.505 6.   ]"),
+    ],
+)
+def test_numpys_padding_inside_brackets_is_layout(one_run, another_run):
+    assert outputs.tokenize(one_run)[0] == outputs.tokenize(another_run)[0]
+    assert outputs.tokenize(another_run)[0] != outputs.tokenize(another_run.replace("[", "("))[0]
+
+
 def test_cell_texts_joins_streams_drops_images_and_sanitizes():
     outs = [
         {"output_type": "stream", "name": "stderr", "text": "Sampling ... took 3 seconds.\n"},
