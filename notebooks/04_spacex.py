@@ -521,7 +521,7 @@ with hierarchical_model:
         tune=1000,
         chains=4,
         cores=CORES,
-        target_accept=0.9,
+        target_accept=0.99,  # at 0.9, 1 of 20 sampler seeds gave a divergence
         random_seed=rng,
         progressbar=False,
     )
@@ -867,7 +867,7 @@ with hierarchical_model:
         tune=500,
         chains=4,
         cores=CORES,
-        target_accept=0.9,
+        target_accept=0.99,
         random_seed=rng,
         progressbar=False,
     )
