@@ -497,10 +497,10 @@ legend = ax.legend(loc="upper left")
 with hierarchical_model:
     hierarchical_idata = pm.sample(
         draws=800,
-        tune=400,
+        tune=600,
         chains=4,
         cores=CORES,
-        target_accept=0.95,
+        target_accept=0.99,
         init="jitter+adapt_diag_grad",
         random_seed=rng,
         progressbar=False,
@@ -747,10 +747,10 @@ with pm.Model(coords=coords) as direct_model:
 with direct_model:
     direct_idata = pm.sample(
         draws=800,
-        tune=400,
+        tune=600,
         chains=4,
         cores=CORES,
-        target_accept=0.95,
+        target_accept=0.99,
         init="jitter+adapt_diag_grad",
         random_seed=rng,
         progressbar=False,
