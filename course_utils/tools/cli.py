@@ -8,7 +8,9 @@ Examples
 ``course run 03 05``             execute some notebooks
 ``course run --in-place 03``     re-execute and overwrite the committed notebook (authors)
 ``course seeds 03 --n 10``       re-run a notebook under 10 other sampler seeds
-``course seeds --record``        ... and store its tolerances for the test suite
+``course seeds --record``        ... and store its tolerances for the test suite (after
+                                 checking them on 3 held-out seeds)
+``course seeds 05 --validate 3``  check recorded tolerances on 3 seeds they did not use
 ``course bench``                 benchmark notebooks and models (``--quick``, ``--backends``)
 ``course slides``                render every deck to build/slides/ (HTML + PDF handouts)
 ``course slides 00 --no-pdf``    one deck, HTML only (no browser needed)
@@ -67,13 +69,22 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
 
     course = manifest.load_course()
     notebooks = course.select(args.notebooks)
+    out_dir = course.build_dir / "seeds"
+    if args.validate is not None:
+        return seeds.validate_recorded(
+            course, notebooks, k=args.validate, out_dir=out_dir, resume=args.resume
+        )
+    held_out = args.held_out
+    if held_out is None:
+        held_out = seeds.HELD_OUT if args.record else 0
     return seeds.run_sweeps(
         course,
         notebooks,
         n=args.n,
         record=args.record,
-        out_dir=course.build_dir / "seeds",
+        out_dir=out_dir,
         resume=args.resume,
+        held_out=held_out,
     )
 
 
@@ -232,6 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reuse a seed's saved run (build/seeds/<notebook>/seed-N.ipynb) when it was "
         "executed from the current code, instead of executing it again",
+    )
+    seeds.add_argument(
+        "--held-out",
+        type=int,
+        default=None,
+        metavar="K",
+        help="after measuring, validate K further seeds against the measured tolerances; a "
+        "recording is stored only if they pass (default 3 with --record, else 0)",
+    )
+    seeds.add_argument(
+        "--validate",
+        type=int,
+        default=None,
+        metavar="K",
+        help="measure nothing: validate the recorded tolerances on K seeds they were not "
+        "measured from, and store the result in the tolerance file",
     )
     seeds.set_defaults(func=_cmd_seeds)
 

@@ -9,7 +9,8 @@ or stale number still fails.
 
 Each notebook also gets a first test, ``tolerances``, that fails when its tolerance file
 (``tests/tolerances/<name>.json``) is missing, was measured for other code, or comes from a
-sweep with fewer than :data:`MIN_SEEDS` seeds or with a failing seed.
+sweep with fewer than :data:`MIN_SEEDS` seeds, with a failing seed or with a held-out seed
+that failed the validation.
 
 The plugin is enabled by the course's ``conftest.py`` (``pytest_plugins``); nbval's own
 collection is not used (``--nbval`` is not passed).
@@ -113,6 +114,14 @@ class ToleranceCheck(pytest.Item):
                 f"{parent.tolerance_file}: {tolerances.passed} of {len(tolerances.seeds)} seeds "
                 f"passed; the validation needs {min_seeds} of {min_seeds}: fix the notebook, "
                 f"then {fix}."
+            )
+        if tolerances.held_out_passed < len(tolerances.held_out):
+            raise AssertionError(
+                f"{parent.tolerance_file}: only {tolerances.held_out_passed} of "
+                f"{len(tolerances.held_out)} held-out seeds {list(tolerances.held_out)} passed "
+                "the validation, so these tolerances are too narrow for another machine's "
+                f"chains: find the cell that failed with `course seeds {name} --validate "
+                f"{len(tolerances.held_out)}`, fix it, then {fix}."
             )
 
     def reportinfo(self):

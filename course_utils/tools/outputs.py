@@ -12,7 +12,13 @@ outputs of a notebook are therefore compared as *text with numbers in it*:
   deviation over the seed sweep (its Monte Carlo error, measured by ``course seeds``), the
   factor ``sqrt(2)`` accounts for both runs being random, ``Z`` is :data:`Z_SCORE`, and
   ``unit`` is one unit in the last printed digit (rounding). In a cell whose output depends on
-  the seed, a number that happened to stay fixed gets one unit.
+  the seed, every number gets at least one unit, integers included: a rounded value can flip
+  its last digit near a rounding boundary however small its spread, and a spread measured as
+  0 (every seed printed the same digit) is no proof that it cannot.
+- a number that is not *stable* across seeds (:func:`unstable_numbers`: an outlier far beyond
+  the spread of the other seeds, or two separate clusters of values) has no meaningful
+  standard deviation. It is recorded as unstable and not compared as a number (its text
+  still is), and ``course seeds`` reports it: a lesson should not present it as a result.
 
 The per-number standard deviations are *tolerances*, stored per notebook in
 ``tests/tolerances/<name>.json`` by ``course seeds --record`` together with a fingerprint of
@@ -39,15 +45,18 @@ import numpy as np
 __all__ = [
     "IGNORE_OUTPUT_TAG",
     "FALSE_ALARM",
+    "RULES",
     "Z_SCORE",
     "Token",
     "Tolerances",
     "cell_texts",
     "compare_cell",
+    "compare_notebooks",
     "measure_spread",
     "read_sanitizers",
     "sanitize",
     "tokenize",
+    "unstable_numbers",
     "z_score",
 ]
 
@@ -60,6 +69,9 @@ FALSE_ALARM = 1e-6
 #: Default number of combined Monte Carlo standard deviations a number may move: about
 #: ``z_score(20)``. The validation uses :func:`z_score` of each notebook's sweep.
 Z_SCORE = 7.0
+#: The recording rules of :class:`Tolerances` written now (2: numbers checked for stability
+#: across seeds, :func:`unstable_numbers`).
+RULES = 2
 #: Output data that is never compared: images are binary (as with nbval) and widget ids random.
 SKIPPED_MIMETYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "application/vnd.jupyter.widget-view+json"}
@@ -312,10 +324,14 @@ class Spread:
         Digest of the skeleton the spreads belong to.
     sd : tuple of float
         Standard deviation of each number over the seed sweep.
+    unstable : tuple of int, default ()
+        Positions of the numbers that are not stable across seeds
+        (:func:`unstable_numbers`): they are not compared as numbers.
     """
 
     skeleton: str
     sd: tuple[float, ...]
+    unstable: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,6 +352,14 @@ class Tolerances:
         Cells whose output never changed between seeds are absent: they must match exactly.
     passed : int
         How many seeds ran every cell without an error and with the committed text.
+    held_out : tuple of int, default ()
+        Seeds not used to measure the spreads, whose runs were then validated against them
+        (``course seeds --record --held-out K``).
+    held_out_passed : int, default 0
+        How many of the held-out runs passed that validation.
+    rules : int, default 1
+        The recording rules the file was measured under: 1 before numbers were checked for
+        stability across seeds, :data:`RULES` since.
     """
 
     notebook: str
@@ -343,6 +367,9 @@ class Tolerances:
     seeds: tuple[int, ...]
     cells: Mapping[int, Mapping[str, Spread]]
     passed: int
+    held_out: tuple[int, ...] = ()
+    held_out_passed: int = 0
+    rules: int = 1
 
     @property
     def z_score(self) -> float:
@@ -357,14 +384,14 @@ class Tolerances:
             "seeds": list(self.seeds),
             "passed": self.passed,
             "z_score": round(self.z_score, 3),
+            "rules": self.rules,
             "cells": {
-                str(index): {
-                    key: {"skeleton": spread.skeleton, "sd": list(spread.sd)}
-                    for key, spread in outputs.items()
-                }
+                str(index): {key: _spread_json(spread) for key, spread in outputs.items()}
                 for index, outputs in sorted(self.cells.items())
             },
         }
+        if self.held_out:
+            payload["held_out"] = {"seeds": list(self.held_out), "passed": self.held_out_passed}
         return json.dumps(payload, indent=1) + "\n"
 
     @classmethod
@@ -373,12 +400,133 @@ class Tolerances:
         raw = json.loads(text)
         cells = {
             int(index): {
-                key: Spread(skeleton=value["skeleton"], sd=tuple(value["sd"]))
+                key: Spread(
+                    skeleton=value["skeleton"],
+                    sd=tuple(value["sd"]),
+                    unstable=tuple(value.get("unstable", ())),
+                )
                 for key, value in outputs.items()
             }
             for index, outputs in raw["cells"].items()
         }
-        return cls(raw["notebook"], raw["code_hash"], tuple(raw["seeds"]), cells, raw["passed"])
+        held_out = raw.get("held_out", {})
+        return cls(
+            raw["notebook"],
+            raw["code_hash"],
+            tuple(raw["seeds"]),
+            cells,
+            raw["passed"],
+            held_out=tuple(held_out.get("seeds", ())),
+            held_out_passed=int(held_out.get("passed", 0)),
+            rules=int(raw.get("rules", 1)),
+        )
+
+    def spread_count(self) -> int:
+        """How many printed numbers are validated within ``Z * sqrt(2) * sd`` (sd > 0, stable)."""
+        return sum(
+            sum(1 for i, sd in enumerate(spread.sd) if sd > 0 and i not in spread.unstable)
+            for spreads in self.cells.values()
+            for spread in spreads.values()
+        )
+
+    def unstable(self) -> list[tuple[int, str, int]]:
+        """Every number recorded as unstable: (code-cell index, output key, position)."""
+        return [
+            (index, key, position)
+            for index, spreads in sorted(self.cells.items())
+            for key, spread in spreads.items()
+            for position in spread.unstable
+        ]
+
+
+def _spread_json(spread: Spread) -> dict[str, Any]:
+    value: dict[str, Any] = {"skeleton": spread.skeleton, "sd": list(spread.sd)}
+    if spread.unstable:
+        value["unstable"] = list(spread.unstable)
+    return value
+
+
+#: A number is unstable when one seed's value lies this many robust sds (1.4826 times the
+#: median absolute deviation) from the median of the sweep ...
+OUTLIER_RATIO = 15.0
+#: ... or when its values fall into two clusters (at least 3 runs each) separated by this many
+#: pooled within-cluster sds ...
+GAP_RATIO = 4.5
+#: ... and, either way, the distance is at least this many units of the last printed digit
+#: (so that a rounded value flickering between two neighbouring digits is not flagged).
+MIN_UNITS = 3
+
+
+def _two_clusters(values: np.ndarray, min_gap: float) -> bool:
+    """Whether the sorted values split into two clusters (>= 3 values each) far apart.
+
+    Far apart: a gap of at least ``min_gap`` and more than :data:`GAP_RATIO` pooled
+    within-cluster standard deviations.
+    """
+    x = np.sort(values)
+    n = x.size
+    for k in range(3, n - 2):
+        gap = x[k] - x[k - 1]
+        if gap <= 0 or gap < min_gap:
+            continue
+        left, right = x[:k], x[k:]
+        within = ((left - left.mean()) ** 2).sum() + ((right - right.mean()) ** 2).sum()
+        if gap > GAP_RATIO * math.sqrt(within / (n - 2)):
+            return True
+    return False
+
+
+def unstable_numbers(values: np.ndarray, units: np.ndarray) -> list[int]:
+    """Find the numbers whose values over a seed sweep are not one Monte Carlo spread.
+
+    A tolerance ``Z * sqrt(2) * sd`` assumes that a number scatters around one value, roughly
+    normally. Some printed quantities do not: a stacking weight that one seed in twenty gives
+    to another model, a quantity with two modes. Their standard deviation says nothing about
+    the next run, so they cannot be validated as numbers (and are not results a lesson should
+    present). A number is flagged when, by at least :data:`MIN_UNITS` printed units,
+
+    - one run lies more than :data:`OUTLIER_RATIO` robust standard deviations (1.4826 times
+      the median absolute deviation) from the median of the runs (an outlier; a robust scale,
+      because the outlier inflates the ordinary sd), or
+    - the sorted values split into two clusters of at least 3 runs each whose gap exceeds
+      :data:`GAP_RATIO` pooled within-cluster standard deviations (two modes).
+
+    For 21 runs of a normal quantity each rule fires with probability below 1e-4 (simulated
+    in the tests); a heavy-tailed quantity (Student t with 5 degrees of freedom) stays below
+    1e-3.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape ``(runs, numbers)``: each column is one printed number over the runs.
+    units : numpy.ndarray
+        Shape ``(numbers,)``: one unit in the last printed digit of each number.
+
+    Returns
+    -------
+    list of int
+        Column positions of the unstable numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weights = [0.0] * 20 + [0.23]  # one seed in 21 gives the weight to this model
+    >>> means = [4.40 + 0.01 * (i % 5) for i in range(21)]
+    >>> unstable_numbers(np.array([weights, means]).T, np.array([0.01, 0.01]))
+    [0]
+    """
+    values = np.asarray(values, dtype=float)
+    flagged = []
+    for j in range(values.shape[1]):
+        x = values[:, j]
+        floor = MIN_UNITS * float(units[j]) * (1 - 1e-9)
+        median = float(np.median(x))
+        deviation = float(np.abs(x - median).max())
+        scale = 1.4826 * float(np.median(np.abs(x - median)))
+        outlier = deviation >= floor and deviation > OUTLIER_RATIO * scale
+        if outlier or _two_clusters(x, floor):
+            flagged.append(j)
+    return flagged
 
 
 def _round_sd(value: float) -> float:
@@ -431,8 +579,11 @@ def measure_spread(runs: Sequence[Mapping[str, str]]) -> tuple[dict[str, Spread]
         values = np.array([[n.value for n in numbers] for _, numbers in tokenized])
         if values.size and np.ptp(values, axis=0).max() > 0:
             sd = values.std(axis=0, ddof=1)
+            units = np.array([[n.unit for n in numbers] for _, numbers in tokenized]).max(axis=0)
             spreads[key] = Spread(
-                skeleton=_skeleton_digest(tokenized[0][0]), sd=tuple(map(_round_sd, sd))
+                skeleton=_skeleton_digest(tokenized[0][0]),
+                sd=tuple(map(_round_sd, sd)),
+                unstable=tuple(unstable_numbers(values, units)),
             )
     return spreads, problems
 
@@ -471,7 +622,7 @@ def compare_texts(
         The measured spread of this output's numbers, if they depend on the seed.
     seed_dependent : bool
         Whether the cell's output depends on the seed (then numbers without a spread still
-        get one unit in their last digit).
+        get one unit in their last digit, the printed resolution).
     z_score : float, default :data:`Z_SCORE`
         Allowed number of combined standard deviations.
 
@@ -500,12 +651,16 @@ def compare_texts(
             "`course seeds --record` for this notebook"
         ]
     problems = []
+    unstable = set(spread.unstable) if spread is not None else set()
     for i, (ref, new) in enumerate(zip(ref_numbers, new_numbers, strict=True)):
+        if i in unstable:
+            continue  # not stable across seeds: only its text is compared
         sd = spread.sd[i] if spread is not None else 0.0
+        unit = max(ref.unit, new.unit)  # the printed resolution: the floor of any tolerance
         if sd > 0:
-            allowed = z_score * math.sqrt(2.0) * sd + max(ref.unit, new.unit)
-        elif seed_dependent and "." in ref.text + new.text:
-            allowed = max(ref.unit, new.unit)
+            allowed = z_score * math.sqrt(2.0) * sd + unit
+        elif seed_dependent:
+            allowed = unit
         else:
             allowed = 0.0
         if abs(new.value - ref.value) > allowed * (1 + 1e-9):
@@ -553,4 +708,58 @@ def compare_cell(
         problems += compare_texts(
             key, text, fresh[key], spreads.get(key), seed_dependent=bool(spreads), z_score=z_score
         )
+    return problems
+
+
+def compare_notebooks(
+    committed: Mapping[str, Any],
+    fresh: Mapping[str, Any],
+    tolerances: Tolerances | None,
+    sanitizers: Sequence[tuple[re.Pattern[str], str]] = (),
+) -> list[str]:
+    """Compare every code cell of a fresh run with the committed notebook, as the suite does.
+
+    Cells tagged :data:`IGNORE_OUTPUT_TAG` are skipped; a cell whose fresh run raised is
+    reported by its error.
+
+    Parameters
+    ----------
+    committed, fresh : mapping
+        The committed notebook and a fresh run of the same code (``nbformat`` notebooks).
+    tolerances : Tolerances or None
+        The committed notebook's recorded spreads (``None``: every number must be equal).
+    sanitizers : sequence of (re.Pattern, str), default ()
+        From :func:`read_sanitizers`.
+
+    Returns
+    -------
+    list of str
+        ``"cell <code index>: <difference>"`` per difference (empty when they agree).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> def run(text):
+    ...     cell = nbformat.v4.new_code_cell("print(x)", outputs=[
+    ...         nbformat.v4.new_output("stream", name="stdout", text=text)])
+    ...     return nbformat.v4.new_notebook(cells=[cell])
+    >>> compare_notebooks(run("x = 1.0"), run("x = 1.5"), None)
+    ["cell 0: 0:stream:stdout: 1.5 instead of 1.0 (allowed ±0) in 'x = 1.0'"]
+    """
+    code = [[c for c in nb["cells"] if c["cell_type"] == "code"] for nb in (committed, fresh)]
+    if len(code[0]) != len(code[1]):
+        return [f"{len(code[1])} code cells instead of the committed {len(code[0])}"]
+    cells = tolerances.cells if tolerances is not None else {}
+    z = tolerances.z_score if tolerances is not None else Z_SCORE
+    problems = []
+    for index, (ref, new) in enumerate(zip(*code, strict=True)):
+        if IGNORE_OUTPUT_TAG in ref.get("metadata", {}).get("tags", []):
+            continue
+        differences = compare_cell(
+            cell_texts(ref.get("outputs", []), sanitizers),
+            cell_texts(new.get("outputs", []), sanitizers),
+            cells.get(index),
+            z_score=z,
+        )
+        problems += [f"cell {index}: {difference}" for difference in differences]
     return problems

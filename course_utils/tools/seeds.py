@@ -17,7 +17,7 @@ import copy
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jupytext
@@ -35,20 +35,28 @@ from course_utils.tools.manifest import (
 )
 
 __all__ = [
+    "HELD_OUT",
     "SEED_VARIABLE",
     "SeedRun",
     "Sweep",
     "default_seeds",
     "failing_cells",
+    "held_out_seeds",
     "recorded_table",
     "run_sweeps",
+    "validate_recorded",
     "sampler_seed",
     "seeds_table",
     "sweep",
+    "validate_held_out",
     "with_sampler_seed",
     "write_recorded_tables",
 ]
 
+#: Held-out seeds that ``course seeds --record`` validates a new recording on: a correct
+#: notebook fails one with probability below 1e-6 per printed number (see
+#: :data:`course_utils.tools.outputs.FALSE_ALARM`), so 3 of 3 is what a sound recording gives.
+HELD_OUT = 3
 #: The setup-cell variable that seeds every sampler call of a notebook.
 SEED_VARIABLE = "RANDOM_SEED"
 SEEDS_REGION = "<!-- begin generated: seeds -->"
@@ -282,33 +290,19 @@ def sweep(
         If the committed notebook's code differs from its source (re-execute it first), or
         the source has no single ``RANDOM_SEED`` line.
     """
-    committed = read_notebook(notebook.committed)
-    base = read_source(notebook.source)
-    if code_hash(base) != code_hash(committed):
-        raise ValueError(
-            f"{notebook.committed} was executed from other code than {notebook.source}: run "
-            f"`course run --in-place {notebook.name}` before the sweep."
-        )
+    committed, base = _current(notebook)
     canonical = sampler_seed(base)
     if canonical in seeds:
         raise ValueError(f"seed {canonical} is the notebook's own seed: sweep other seeds.")
-    folder = Path(out_dir) / notebook.name
-    folder.mkdir(parents=True, exist_ok=True)
     result = Sweep(notebook.name)
     passing = [committed]
     for i, seed in enumerate(seeds, start=1):
         start = time.perf_counter()
-        path = folder / f"seed-{seed}.ipynb"
-        saved = _saved_run(path, committed, canonical) if resume else None
-        if saved is None:
-            nb = execute(with_sampler_seed(base, seed), notebook.source.parent, allow_errors=True)
-            jupytext.write(nb, path, fmt="ipynb")
-        else:
-            nb = saved
+        nb, reused, path = _run_seed(notebook, base, committed, seed, out_dir, resume=resume)
         run = SeedRun(seed, tuple(failing_cells(nb, committed)), time.perf_counter() - start, path)
         result.runs.append(run)
         status = "passed" if run.passed else f"FAILED: {run.problems[0]}"
-        if saved is not None:
+        if reused:
             status += ", saved run reused"
         report(
             progress_line(
@@ -320,6 +314,123 @@ def sweep(
     if len(passing) >= 2:
         result.tolerances, result.problems = measure(notebook.name, passing, seeds, result.passed)
     return result
+
+
+def _current(notebook: Notebook) -> tuple[NotebookNode, NotebookNode]:
+    """Return the committed notebook and its source, refusing a stale committed notebook."""
+    committed = read_notebook(notebook.committed)
+    base = read_source(notebook.source)
+    if code_hash(base) != code_hash(committed):
+        raise ValueError(
+            f"{notebook.committed} was executed from other code than {notebook.source}: run "
+            f"`course run --in-place {notebook.name}` before the sweep."
+        )
+    return committed, base
+
+
+def _run_seed(
+    notebook: Notebook,
+    base: NotebookNode,
+    committed: NotebookNode,
+    seed: int,
+    out_dir: Path,
+    *,
+    resume: bool,
+) -> tuple[NotebookNode, bool, Path]:
+    """Execute ``base`` under ``seed`` (or reuse its saved run): (run, reused, saved path)."""
+    folder = Path(out_dir) / notebook.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"seed-{seed}.ipynb"
+    saved = _saved_run(path, committed, sampler_seed(base)) if resume else None
+    if saved is not None:
+        return saved, True, path
+    nb = execute(with_sampler_seed(base, seed), notebook.source.parent, allow_errors=True)
+    jupytext.write(nb, path, fmt="ipynb")
+    return nb, False, path
+
+
+def validate_held_out(
+    notebook: Notebook,
+    tolerances: outputs.Tolerances,
+    seeds: Sequence[int],
+    out_dir: Path,
+    *,
+    report: Callable[[str], None] = print,
+    resume: bool = False,
+) -> outputs.Tolerances:
+    """Validate runs under seeds the tolerances were not measured from, as the suite would.
+
+    Each held-out run is compared with the committed notebook by
+    :func:`course_utils.tools.outputs.compare_notebooks`, with the recorded spreads: the
+    check a student's machine makes. A recording whose held-out runs fail has tolerances too
+    narrow for a new machine's chains, and is not accepted.
+
+    Parameters
+    ----------
+    notebook : Notebook
+        From the course manifest.
+    tolerances : outputs.Tolerances
+        Measured for the notebook's current code.
+    seeds : sequence of int
+        Held-out sampler seeds (none of them among ``tolerances.seeds``).
+    out_dir : pathlib.Path
+        Where runs are saved (as by :func:`sweep`).
+    report : callable, default print
+        Receives one line per run.
+    resume : bool, default False
+        Reuse a saved run of the current code.
+
+    Returns
+    -------
+    outputs.Tolerances
+        ``tolerances`` with ``held_out`` and ``held_out_passed`` set.
+
+    Raises
+    ------
+    ValueError
+        If a held-out seed was used to measure the tolerances, or they were measured for
+        other code.
+    """
+    committed, base = _current(notebook)
+    if tolerances.code_hash != code_hash(committed):
+        raise ValueError(
+            f"the tolerances of {notebook.name} were measured for other code: record them first."
+        )
+    reused_seeds = sorted(set(seeds) & {*tolerances.seeds, sampler_seed(base)})
+    if reused_seeds:
+        raise ValueError(f"seeds {reused_seeds} are not held out: they measured the tolerances.")
+    sanitizers = outputs.read_sanitizers()
+    passed = 0
+    for i, seed in enumerate(seeds, start=1):
+        start = time.perf_counter()
+        nb, reused, _ = _run_seed(notebook, base, committed, seed, out_dir, resume=resume)
+        problems = outputs.compare_notebooks(committed, nb, tolerances, sanitizers)
+        passed += not problems
+        status = "passed the validation" if not problems else f"FAILED: {problems[0]}"
+        if len(problems) > 1:
+            status += f" (and {len(problems) - 1} more)"
+        if reused:
+            status += ", saved run reused"
+        seconds = time.perf_counter() - start
+        report(
+            progress_line(
+                i, len(seeds), notebook.name, f"held-out seed {seed}: {status} ({seconds:.0f} s)"
+            )
+        )
+    return replace(tolerances, held_out=tuple(seeds), held_out_passed=passed)
+
+
+def held_out_seeds(recorded: Sequence[int], own: int, k: int) -> list[int]:
+    """Return the first ``k`` seeds that neither a sweep nor the notebook itself used.
+
+    Examples
+    --------
+    >>> held_out_seeds([1, 2, 3], own=4, k=2)
+    [5, 6]
+    """
+    if k < 1:
+        raise ValueError(f"held-out validation needs at least one seed, got {k}.")
+    return default_seeds(k, avoid=[own, *recorded])
 
 
 def _saved_run(path: Path, committed: NotebookNode, canonical: int) -> NotebookNode | None:
@@ -365,7 +476,10 @@ def measure(
         problems += [f"cell {index}: {issue}" for issue in issues]
         if spreads:
             cells[index] = spreads
-    return outputs.Tolerances(name, code_hash(runs[0]), tuple(seeds), cells, passed), problems
+    tolerances = outputs.Tolerances(
+        name, code_hash(runs[0]), tuple(seeds), cells, passed, rules=outputs.RULES
+    )
+    return tolerances, problems
 
 
 def seeds_table(rows: Sequence[dict[str, str]]) -> str:
@@ -395,26 +509,51 @@ def recorded_table(course: Course) -> str:
     Returns
     -------
     str
-        Markdown: one row per notebook (``not recorded`` when it has no tolerance file).
+        Markdown: one row per notebook (``not recorded`` when it has no tolerance file),
+        with the seeds the tolerances were measured from, the held-out seeds that were then
+        validated against them, how many printed numbers have a measured spread, and how many
+        were found unstable across seeds.
     """
     from course_utils.tools.nbcheck import tolerance_path
 
-    rows = []
+    columns = [
+        "notebook",
+        "seeds passed",
+        "sampler seeds",
+        "held-out seeds passed",
+        "numbers with a spread",
+        "unstable",
+    ]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for notebook in course.notebooks:
         path = tolerance_path(course, notebook)
         if path.is_file():
             tolerances = outputs.Tolerances.from_json(path.read_text())
-            seeds = tolerances.seeds
-            passed = f"{tolerances.passed}/{len(seeds)}"
-            detail = (
-                f"seeds {seeds[0]}-{seeds[-1]}"
-                if seeds == tuple(range(seeds[0], seeds[0] + len(seeds)))
-                else f"seeds {list(seeds)}"
+            passed = f"{tolerances.passed}/{len(tolerances.seeds)}"
+            held = (
+                f"{tolerances.held_out_passed}/{len(tolerances.held_out)} "
+                f"({_seed_range(tolerances.held_out)})"
+                if tolerances.held_out
+                else "not checked"
             )
+            row = [
+                passed,
+                _seed_range(tolerances.seeds),
+                held,
+                str(tolerances.spread_count()),
+                str(len(tolerances.unstable())) if tolerances.rules >= 2 else "not checked",
+            ]
         else:
-            passed, detail = "not recorded", "-"
-        rows.append({"notebook": notebook.name, "seeds passed": passed, "failing cells": detail})
-    return seeds_table(rows).replace("| failing cells |", "| sampler seeds |", 1)
+            row = ["not recorded", "-", "-", "-", "-"]
+        lines.append("| " + " | ".join([notebook.name, *row]) + " |")
+    return "\n".join(lines)
+
+
+def _seed_range(seeds: Sequence[int]) -> str:
+    """``seeds 1-20`` for a run of consecutive seeds, else the list."""
+    if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return f"seeds {list(seeds)}"
 
 
 def write_recorded_tables(course: Course, *, report: Callable[[str], None] = print) -> None:
@@ -438,8 +577,17 @@ def write_recorded_tables(course: Course, *, report: Callable[[str], None] = pri
         "# Seed sweeps\n\n"
         "Every notebook re-executed under other sampler seeds (`RANDOM_SEED`), with the same "
         "data: a seed passes when every cell runs, every check holds and every output keeps "
-        "its committed text (numbers aside). Generated by `course seeds --record` from the "
-        "tolerance files in `tests/tolerances/`; do not edit.\n\n" + table + "\n"
+        "its committed text (numbers aside). The tolerances are measured from those seeds; "
+        "*held-out* seeds are further seeds, not used to measure them, whose runs were then "
+        "validated against them as the test suite validates a new machine's run "
+        "(`course seeds --record --held-out K`, or `course seeds --validate K` for a recording "
+        "made before). *Numbers with a spread* counts the printed numbers validated within "
+        "`Z × √2 × sd`: each fails a correct run with probability below 1e-6, so a notebook "
+        "with N of them fails a correct run with probability below N × 1e-6. *Unstable* counts "
+        "the printed numbers whose values over the seeds were "
+        "not one Monte Carlo spread (an outlying seed, two clusters): they are compared as "
+        "text only. Generated by `course seeds` from the tolerance files in "
+        "`tests/tolerances/`; do not edit.\n\n" + table + "\n"
     )
     report(f"summary written to {docs}")
 
@@ -453,6 +601,7 @@ def run_sweeps(
     out_dir: Path,
     report: Callable[[str], None] = print,
     resume: bool = False,
+    held_out: int = 0,
 ) -> int:
     """Sweep several notebooks, print the summary table and optionally record tolerances.
 
@@ -465,14 +614,18 @@ def run_sweeps(
     n : int
         Seeds per notebook (:func:`default_seeds`, skipping each notebook's own seed).
     record : bool
-        Write ``tests/tolerances/<name>.json`` for every notebook whose every seed passed,
-        and regenerate ``docs/seeds.md``.
+        Write ``tests/tolerances/<name>.json`` for every notebook whose every seed passed
+        (and, with ``held_out``, whose every held-out seed passed the validation), and
+        regenerate ``docs/seeds.md``.
     out_dir : pathlib.Path
         Where the executed runs are saved.
     report : callable, default print
         Progress and the summary.
     resume : bool, default False
         Reuse saved runs made from the current code (see :func:`sweep`).
+    held_out : int, default 0
+        After measuring, run this many further seeds and validate them against the measured
+        tolerances (:func:`validate_held_out`).
 
     Returns
     -------
@@ -484,18 +637,35 @@ def run_sweeps(
     rows, failed = [], False
     for notebook in notebooks:
         own = sampler_seed(read_source(notebook.source))
-        result = sweep(
-            notebook, default_seeds(n, avoid=[own]), out_dir, report=report, resume=resume
-        )
+        measured = default_seeds(n, avoid=[own])
+        result = sweep(notebook, measured, out_dir, report=report, resume=resume)
         rows.append(result.summary_row())
         failed |= result.passed < len(result.runs) or bool(result.problems)
         for problem in result.problems:
             report(f"{notebook.name}: {problem}")
         complete = result.passed == len(result.runs) and not result.problems
-        if record and complete and result.tolerances is not None:
+        tolerances = result.tolerances
+        if tolerances is not None:
+            _report_unstable(notebook.name, tolerances, report)
+        if held_out and complete and tolerances is not None:
+            tolerances = validate_held_out(
+                notebook,
+                tolerances,
+                held_out_seeds(measured, own, held_out),
+                out_dir,
+                report=report,
+                resume=resume,
+            )
+            complete = tolerances.held_out_passed == len(tolerances.held_out)
+            failed |= not complete
+            report(
+                f"{notebook.name}: {tolerances.held_out_passed} of {held_out} held-out seeds "
+                "passed the validation"
+            )
+        if record and complete and tolerances is not None:
             path = tolerance_path(course, notebook)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(result.tolerances.to_json())
+            path.write_text(tolerances.to_json())
             report(f"{notebook.name}: tolerances recorded in {path}")
         elif record:
             report(
@@ -505,3 +675,76 @@ def run_sweeps(
     if record:
         write_recorded_tables(course, report=report)
     return 1 if failed else 0
+
+
+def validate_recorded(
+    course: Course,
+    notebooks: Sequence[Notebook],
+    *,
+    k: int,
+    out_dir: Path,
+    report: Callable[[str], None] = print,
+    resume: bool = False,
+) -> int:
+    """Validate each notebook's recorded tolerances on ``k`` seeds they were not measured from.
+
+    The result is stored in the tolerance file (``held_out``): the test suite refuses a
+    recording whose held-out seeds failed.
+
+    Parameters
+    ----------
+    course : Course
+        The course.
+    notebooks : sequence of Notebook
+        Notebooks with current tolerance files.
+    k : int
+        Held-out seeds per notebook (:func:`held_out_seeds`).
+    out_dir : pathlib.Path
+        Where the runs are saved.
+    report : callable, default print
+        Progress.
+    resume : bool, default False
+        Reuse saved runs of the current code.
+
+    Returns
+    -------
+    int
+        0 when every held-out seed of every notebook passed, else 1.
+    """
+    from course_utils.tools.nbcheck import tolerance_path
+
+    failed = False
+    for notebook in notebooks:
+        path = tolerance_path(course, notebook)
+        if not path.is_file():
+            raise ValueError(f"{path} does not exist: run `course seeds {notebook.name} --record`.")
+        recorded = outputs.Tolerances.from_json(path.read_text())
+        own = sampler_seed(read_source(notebook.source))
+        checked = validate_held_out(
+            notebook,
+            recorded,
+            held_out_seeds(recorded.seeds, own, k),
+            out_dir,
+            report=report,
+            resume=resume,
+        )
+        failed |= checked.held_out_passed < k
+        path.write_text(checked.to_json())
+        report(
+            f"{notebook.name}: {checked.held_out_passed} of {k} held-out seeds passed the "
+            f"validation (stored in {path})"
+        )
+    write_recorded_tables(course, report=report)
+    return 1 if failed else 0
+
+
+def _report_unstable(
+    name: str, tolerances: outputs.Tolerances, report: Callable[[str], None]
+) -> None:
+    """Name every number the sweep found unstable across seeds."""
+    for index, key, position in tolerances.unstable():
+        report(
+            f"{name}: cell {index}, {key}: number {position + 1} is not stable across seeds "
+            "(an outlying seed or two clusters of values): it is compared as text only; a "
+            "lesson should not present it as a result"
+        )

@@ -33,6 +33,7 @@ print(data)
 draw = rng.random()
 print(f"draw {{draw:.3f}}")
 print(f"mean of many {{rng.random(10_000).mean():.3f}}")
+print(f"rounded {{4.49 + 0.003 * rng.standard_normal():.0f}}")  # 4 under every seed swept
 
 # %%
 assert draw < {limit}
@@ -121,11 +122,12 @@ def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch
     assert recorded["code_hash"] == manifest.code_hash(committed)
     # Only the draw varies with the sampler seed; the data (DATA_SEED) do not.
     assert list(recorded["cells"]) == ["2"]
-    sd_draw, sd_mean = recorded["cells"]["2"]["0:stream:stdout"]["sd"]
+    sd_draw, sd_mean, sd_rounded = recorded["cells"]["2"]["0:stream:stdout"]["sd"]
+    assert sd_rounded == 0
     assert sd_draw == pytest.approx(np.std([_draw(s) for s in (7, 1, 2, 3)], ddof=1), abs=1e-3)
     assert 0 < sd_mean < 0.02  # a mean of 10,000 uniform draws: sd 0.0029
     table = (tmp_path / "docs" / "seeds.md").read_text()
-    assert "| 01_coin | 3/3 | seeds 1-3 |" in table
+    assert "| 01_coin | 3/3 | seeds 1-3 | 3/3 (seeds 4-6) | 2 | 0 |" in table
     assert "| 01_coin | 3/3 | seeds 1-3 |" in readme.read_text(), "the README table is generated"
     assert "| 01_coin | 3/3 | - |" in capsys.readouterr().out
 
@@ -172,3 +174,75 @@ def test_resume_reuses_saved_runs_of_the_current_code_only(tmp_path, monkeypatch
     assert "seed 3: passed (" in out and "seed 3: passed, saved run reused" not in out
     recorded = json.loads(tolerance_path(course, course.lessons[0]).read_text())
     assert recorded["seeds"] == [1, 2, 3] and recorded["passed"] == 3
+
+
+def test_a_recording_is_validated_on_held_out_seeds_and_says_so(tmp_path, monkeypatch, capsys):
+    course = _coin_course(tmp_path, limit=1.0)
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["seeds", "--n", "3", "--record"]) == 0  # 3 held-out seeds by default
+
+    out = capsys.readouterr().out
+    assert "held-out seed 4: passed the validation" in out
+    assert "01_coin: 3 of 3 held-out seeds passed the validation" in out
+    recorded = json.loads(tolerance_path(course, course.lessons[0]).read_text())
+    assert recorded["seeds"] == [1, 2, 3]  # the held-out seeds measured nothing
+    assert recorded["held_out"] == {"seeds": [4, 5, 6], "passed": 3}
+
+
+def _jackpot_course(root) -> manifest.Course:
+    """The coin, plus a number that is 0 under seeds 1-3 and 7 and 5 under seed 4."""
+    assert max(_draw(s) for s in (1, 2, 3, 7)) < 0.9 < _draw(4)
+    course = _coin_course(root, limit=1.0)
+    source = course.lessons[0].source
+    source.write_text(
+        source.read_text().replace(
+            'print(f"draw {draw:.3f}")',
+            'print(f"draw {draw:.3f}")\nprint(f"jackpot {5 * (draw > 0.9)}")',
+        )
+    )
+    execute.run_notebook(source, course.lessons[0].committed)
+    return course
+
+
+def test_a_recording_whose_held_out_seed_fails_is_not_stored(tmp_path, monkeypatch, capsys):
+    # The jackpot never moved in the measured seeds (spread 0, one unit allowed): seed 4's
+    # run prints 5 instead of 0, as a machine whose chains happen to cross would.
+    course = _jackpot_course(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["seeds", "--n", "3", "--record"]) == 1
+
+    out = capsys.readouterr().out
+    assert "held-out seed 4: FAILED: cell 2: 0:stream:stdout: 5 instead of 0 (allowed ±1)" in out
+    assert "01_coin: 2 of 3 held-out seeds passed the validation" in out
+    assert "not recorded" in out
+    assert not tolerance_path(course, course.lessons[0]).exists()
+
+
+def test_validate_checks_an_earlier_recording_on_new_seeds(tmp_path, monkeypatch, capsys):
+    course = _jackpot_course(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["seeds", "--n", "3", "--record", "--held-out", "0"]) == 0
+    path = tolerance_path(course, course.lessons[0])
+    assert "held_out" not in json.loads(path.read_text())
+    capsys.readouterr()
+
+    assert cli.main(["seeds", "--validate", "2", "--resume"]) == 1
+
+    out = capsys.readouterr().out
+    assert "held-out seed 5: passed the validation" in out
+    assert "01_coin: 1 of 2 held-out seeds passed the validation" in out
+    recorded = json.loads(path.read_text())
+    assert recorded["held_out"] == {"seeds": [4, 5], "passed": 1} and recorded["seeds"] == [1, 2, 3]
+    assert (
+        "| 01_coin | 3/3 | seeds 1-3 | 1/2 (seeds 4-5) | 2 | 0 |"
+        in (tmp_path / "docs" / "seeds.md").read_text()
+    )
+
+
+def test_held_out_seeds_must_not_have_measured_the_tolerances(tmp_path):
+    course = _coin_course(tmp_path, limit=1.0)
+    result = seeds.sweep(course.lessons[0], [1, 2], tmp_path / "runs")
+    with pytest.raises(ValueError, match=r"seeds \[2, 7\] are not held out"):
+        seeds.validate_held_out(course.lessons[0], result.tolerances, [2, 7], tmp_path / "runs")
