@@ -170,9 +170,12 @@ with pm.Model(coords=coords) as unpooled_model:
 # first estimate it treats them all as having scale 1. Here the slopes of counties without a
 # first-floor home keep their prior standard deviation of 10, while the intercepts of large
 # counties are pinned down precisely, so the first tuning iterations build very long
-# trajectories. `early_max_treedepth=5` caps them at $2^5 - 1 = 31$ leapfrog steps (instead of
-# 1023) during the first 200 tuning iterations. The posterior is unchanged; tuning just gets
-# through that phase more cheaply. The later models use the same setting.
+# trajectories. During the first 200 tuning iterations PyMC caps each trajectory at
+# `early_max_treedepth` tree doublings: by default 8, or $2^8 - 1 = 255$ leapfrog steps.
+# `early_max_treedepth=5` lowers that cap to $2^5 - 1 = 31$ steps. After those 200 iterations
+# the usual cap applies, `max_treedepth=10` ($2^{10} - 1 = 1023$ steps), which we leave at its
+# default. The posterior is unchanged; tuning just gets through that phase more cheaply. The
+# later models use the same setting.
 
 # %%
 with unpooled_model:
@@ -226,6 +229,13 @@ assert abs(focus_beta["sd"] - 10) < 4 * focus_beta["mcse_sd"]
 # are learnt from all counties together.
 
 # %% [markdown]
+# The intercepts and the slopes have *independent* priors: two separate normal distributions,
+# with nothing linking a county's $\alpha_j$ to its $\beta_j$. So the model cannot learn from
+# all counties together that, say, counties with a high basement level also tend to have a
+# larger drop to the first floor, and use that for a county with few homes. Relaxing this
+# means giving each county's pair $(\alpha_j, \beta_j)$ a joint (bivariate) normal prior with
+# a correlation to be estimated, a model this lesson does not fit.
+#
 # Written exactly as the equations read, this is the *centered* parameterisation: each
 # $\alpha_j$ is drawn around $\mu_\alpha$ with spread $\sigma_\alpha$.
 

@@ -1,9 +1,9 @@
 # %% [markdown]
 # # 06 · Two groups, opposite effects: pooled, unpooled and hierarchical regression
 #
-# A simulated multivariate regression in which two groups respond to the same features in
-# opposite directions. Because we simulate, we know the true weights and can check what each
-# model recovers.
+# A simulated multiple (multivariable) regression, one response and three predictors, in which
+# two groups respond to the same features in opposite directions. Because we simulate, we know
+# the true weights and can check what each model recovers.
 
 # %% [markdown] tags=["slide"]
 # ## The question
@@ -548,8 +548,12 @@ legend = axs[0].legend(loc="upper right")
 # %% [markdown]
 # The figure shows the posterior of each population scale $\tau_k$ (histogram) over its prior
 # (line). Each posterior rules out $\tau$ near zero (two weights that differ by 2 for `x0`, 12
-# for `x2`, cannot come from a very tight population), but it reaches about as far to the right as
-# the prior does. The prior, not the data, decides how large $\tau$ might be.
+# for `x2`, cannot come from a very tight population), but none rules out large values: the 94%
+# HDIs in the table above end at about 12 for `x0`, 16 for `x1` and 18 for `x2`, on the scale of
+# the prior (10). How far to the right a posterior reaches depends on the feature: for `x2`,
+# whose two weights differ most, nearly as far as the prior; for `x0`, whose weights differ
+# least, clearly less far, because two weights only 2 apart favour a smaller $\tau$. The data
+# set a lower bound on $\tau$; above it, the prior does most of the work.
 #
 # ### What partial pooling does here: almost nothing
 #

@@ -515,8 +515,11 @@ for t in (5, 10, 20):
     print(f"p(y | tau = 0) / p(y | tau = {t:2d}) = {ratio:.1f}")
 
 # %% [markdown]
-# The data favour $\tau = 0$ over $\tau = 10$ by a factor of only 2.6, and over $\tau = 20$
-# by 20: weak evidence. With standard errors between 9 and 18 points, a between-school
+# The data favour $\tau = 0$ over $\tau = 10$ by a factor of only 2.6, but over $\tau = 20$
+# by 20. On the scale of Kass and Raftery (1995), where a ratio of 3 to 20 is positive
+# evidence and 20 to 150 strong evidence, 2.6 is barely worth mentioning and 20 is at the
+# border of strong: this is how the data remove the large values of $\tau$. Between 0 and 10
+# points they barely choose. With standard errors between 9 and 18 points, a between-school
 # spread of 5 or 10 points adds little to the scatter that noise alone produces, and eight
 # numbers cannot measure a spread precisely (Exercise 2 gives the model more schools). So
 # the prior on $\tau$ is not a formality here: it fills in what the data leave open.
@@ -526,7 +529,10 @@ for t in (5, 10, 20):
 #
 # The hierarchical estimate of each school is pulled from its own estimate towards the
 # population mean $\mu$. Here the larger standard error plays the role of the smaller group:
-# the less precise a school's estimate, the further it moves.
+# the less precise a school's estimate, the larger the *fraction* of its distance to $\mu$
+# that it moves (the shrinkage factor $B_j$ below). How many points it moves also depends on
+# how far from $\mu$ it starts: A (+28, standard error 15) moves about 22 points, H (+12,
+# standard error 18) about 7 (the figure, and the table after it).
 
 # %%
 hierarchical_means = noncentered_idata.posterior["theta"].mean(("chain", "draw")).to_numpy()
@@ -1050,8 +1056,11 @@ eb_summary.round(3)
 #
 # - **Meta-analysis** is a hierarchical model with known standard errors:
 #   $y_j \sim \mathrm{Normal}(\theta_j, \sigma_j)$, $\theta_j \sim \mathrm{Normal}(\mu, \tau)$.
-# - Complete pooling (the precision-weighted mean) and no pooling are the limits
-#   $\tau \to 0$ and $\tau \to \infty$; the posterior of $\tau$ decides between them.
+# - Complete pooling and no pooling are the limits $\tau \to 0$ and $\tau \to \infty$; the
+#   posterior of $\tau$ decides between them. At $\tau = 0$ every $\theta_j$ equals $\mu$,
+#   whose posterior is the precision-weighted mean (7.7 ± 4.1) only under a flat prior on
+#   $\mu$; under this lesson's $\mathrm{Normal}(0, 5)$ prior it is 4.62 ± 3.16 (column
+#   `EB, tau = 0`).
 # - **Eight groups say little about $\tau$**: its posterior is wide, and the prior on $\tau$
 #   visibly changes the shrinkage. State it and show its effect.
 # - The **centered** form diverges even on eight numbers; the **non-centered** form samples
@@ -1072,6 +1081,9 @@ eb_summary.round(3)
 # - Gelman, A. (2006). Prior distributions for variance parameters in hierarchical models.
 #   *Bayesian Analysis* 1(3), 515–534. The priors on $\tau$, and the three-school example of
 #   Exercise 2.
+# - Kass, R. E. and Raftery, A. E. (1995). Bayes factors. *Journal of the American
+#   Statistical Association* 90(430), 773–795. The scale for the evidence in a likelihood
+#   ratio (section 3.2).
 # - Betancourt, M. (2017). Diagnosing biased inference with divergences. Stan case study
 #   (mc-stan.org/users/documentation/case-studies). The priors of the main fit, and the
 #   centered and non-centered forms.

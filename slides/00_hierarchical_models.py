@@ -72,10 +72,12 @@ use_course_style()
 # \qquad \mu_\mu \sim \mathcal{N}(0, 10), \quad \sigma_\mu \sim \mathcal{HN}(10)$$
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Pooling and no pooling are the two extremes of the hierarchical model: $\sigma_\mu \to 0$
-# forces every $\mu_j$ to the common $\mu_\mu$ (pooled), $\sigma_\mu \to \infty$ lets every
-# $\mu_j$ go its own way (unpooled). The hierarchical model learns $\sigma_\mu$ from the data,
-# so the data decide how much pooling there is. $\mathcal{N}(\text{mean}, \text{sd})$ and
+# Pooling and no pooling of the means are the two extremes of the hierarchical model:
+# $\sigma_\mu \to 0$ forces every $\mu_j$ to the common $\mu_\mu$, $\sigma_\mu \to \infty$ lets
+# every $\mu_j$ go its own way (unpooled). The first limit is not the pooled model: it pools
+# only the means, and each group keeps its own $\sigma_j$, where the pooled model has one
+# $\sigma$. The hierarchical model learns $\sigma_\mu$ from the data, so the data decide how
+# much pooling there is. $\mathcal{N}(\text{mean}, \text{sd})$ and
 # $\mathcal{HN}(\text{scale})$ as in PyMC.
 
 # %% [markdown] slideshow={"slide_type": "slide", "data": {"id": "case-study"}}
