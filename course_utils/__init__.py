@@ -9,6 +9,8 @@ PreliZ, matplotlib, pandas, SciPy, pooch):
 - :mod:`course_utils.plots` -- the course plotting style and comparison plots;
 - :mod:`course_utils.diagnostics` -- sampling checks that raise when a fit is not trustworthy;
 - :mod:`course_utils.exact` -- exact (quadrature) reference posteriors;
+- :mod:`course_utils.exercises` -- checks a student runs on an exercise answer, within Monte
+  Carlo error;
 - :mod:`course_utils.environment` -- the CPUs the samplers may use, the versions in use.
 
 The course tooling (the ``course`` command: run, seeds, slides, student editions, site,
@@ -18,4 +20,4 @@ benchmark) is the subpackage :mod:`course_utils.tools`, with its own dependencie
 
 __version__ = "0.2.0"
 
-__all__ = ["data", "diagnostics", "environment", "exact", "plots", "simulate"]
+__all__ = ["data", "diagnostics", "environment", "exact", "exercises", "plots", "simulate"]

@@ -240,28 +240,10 @@ def _control_run(notebook: manifest.Notebook, tmp_path, *, seed: int, replace=No
 
 
 def _compare(notebook: manifest.Notebook, fresh) -> list[str]:
-    tolerances = _tolerances(notebook)
     committed = nbformat.read(notebook.committed, as_version=4)
-    sanitizers = outputs.read_sanitizers()
-    problems = []
-    pairs = zip(
-        [c for c in committed.cells if c.cell_type == "code"],
-        [c for c in fresh.cells if c.cell_type == "code"],
-        strict=True,
+    return outputs.compare_notebooks(
+        committed, fresh, _tolerances(notebook), outputs.read_sanitizers()
     )
-    for index, (ref, new) in enumerate(pairs):
-        if outputs.IGNORE_OUTPUT_TAG in manifest.tags(ref):
-            continue
-        problems += [
-            f"cell {index}: {p}"
-            for p in outputs.compare_cell(
-                outputs.cell_texts(ref.outputs, sanitizers),
-                outputs.cell_texts(new.outputs, sanitizers),
-                tolerances.cells.get(index),
-                z_score=tolerances.z_score,
-            )
-        ]
-    return problems
 
 
 CONTROL = COURSE.get("03_water_quality")

@@ -1,0 +1,322 @@
+r"""Checks a student runs on an exercise answer, tolerant of sampler randomness.
+
+A correct MCMC answer differs from run to run, so an exercise check cannot compare digits.
+It compares the student's estimate with a reference within their combined standard error:
+the Monte Carlo standard error (MCSE) of the student's estimate and the uncertainty of the
+reference (zero for an exact answer from :mod:`course_utils.exact`). An answer passes when
+
+.. math::
+
+    |\hat x - x_{\mathrm{ref}}| \le k \sqrt{\mathrm{MCSE}^2 + \mathrm{se}_{\mathrm{ref}}^2},
+
+with :math:`k` the two-sided normal quantile of :data:`FALSE_ALARM` (divided among the
+elements of a vector answer), so that a correct answer fails in fewer than one check in
+a thousand **if the MCSE is right**. An MCSE is itself estimated from the chains'
+autocorrelation and can be optimistic: the tests measure the rate on simulated chains.
+
+Convergence comes first: an estimate from chains that failed their diagnostics has no
+trustworthy MCSE, and is reported as "not converged", not as wrong. Known typical mistakes
+(a centered model, a prior on the variance instead of the sd) can be named: when the answer
+is far from the reference but close to what the mistake gives, the feedback says so.
+
+Every function returns :class:`Feedback`, never raises on a student's answer: an empty
+answer cell (``None``) gets "no answer yet", a wrong type gets a sentence naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+__all__ = [
+    "FALSE_ALARM",
+    "Feedback",
+    "check_number",
+    "check_posterior_mean",
+    "critical_value",
+]
+
+#: Design probability that a correct answer (with a correct MCSE) fails its check.
+FALSE_ALARM = 1e-3
+
+Status = Literal["correct", "incorrect", "not converged", "no answer"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of an exercise check, in plain words.
+
+    Attributes
+    ----------
+    status : {"correct", "incorrect", "not converged", "no answer"}
+        What the check found.
+    message : str
+        One or two sentences for the student.
+    """
+
+    status: Status
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        """Whether the answer passed."""
+        return self.status == "correct"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_markdown_(self) -> str:
+        mark = {"correct": "✅", "incorrect": "❌", "not converged": "⚠️", "no answer": "✏️"}
+        return f"{mark[self.status]} {self.message}"
+
+
+def critical_value(n_elements: int = 1, false_alarm: float = FALSE_ALARM) -> float:
+    """How many standard errors a correct answer may be off, for a given false-alarm rate.
+
+    The rate is shared among the elements of a vector answer (Bonferroni), so that the
+    whole answer fails with probability at most ``false_alarm``.
+
+    Parameters
+    ----------
+    n_elements : int, default 1
+        Number of numbers checked together.
+    false_alarm : float, default :data:`FALSE_ALARM`
+        Probability that a correct answer fails.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(critical_value(), 2)
+    3.29
+    >>> round(critical_value(8), 2)
+    3.84
+    """
+    if n_elements < 1:
+        raise ValueError(f"n_elements must be at least 1, got {n_elements}.")
+    if not 0 < false_alarm < 1:
+        raise ValueError(f"false_alarm must lie in (0, 1), got {false_alarm}.")
+    return float(stats.norm.isf(false_alarm / (2 * n_elements)))
+
+
+def _missing(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def _as_numbers(answer: Any, name: str) -> np.ndarray | Feedback:
+    if isinstance(answer, str | bytes):
+        return Feedback(
+            "incorrect", f"{name} should be a number, not the text {answer!r}: compute it."
+        )
+    try:
+        values = np.atleast_1d(np.asarray(answer, dtype=float))
+    except (TypeError, ValueError):
+        return Feedback(
+            "incorrect", f"{name} should be a number (or an array of numbers), got {answer!r}."
+        )
+    if not np.all(np.isfinite(values)):
+        return Feedback("incorrect", f"{name} contains a NaN or an infinity: {answer!r}.")
+    return values
+
+
+def _compare(
+    name: str,
+    values: np.ndarray,
+    reference: np.ndarray,
+    se: np.ndarray,
+    tolerance: float,
+    mistakes: Mapping[str, ArrayLike],
+    k: float,
+) -> Feedback:
+    allowed = k * se + tolerance
+    off = np.abs(values - reference) > allowed * (1 + 1e-12)
+    if not off.any():
+        return Feedback("correct", f"Correct: {name} agrees with the expected value.")
+    for hint, mistake in mistakes.items():
+        if np.all(np.abs(values - np.broadcast_to(mistake, values.shape)) <= allowed):
+            return Feedback("incorrect", f"{name} is not the expected value, but {hint}")
+    worst = int(np.argmax(np.abs(values - reference) / np.maximum(allowed, 1e-300)))
+    where = f" (element {worst})" if values.size > 1 else ""
+    distance = (
+        f"{abs(values[worst] - reference[worst]) / se[worst]:.1f} standard errors"
+        if se[worst] > 0
+        else f"{abs(values[worst] - reference[worst]):.3g}"
+    )
+    return Feedback(
+        "incorrect",
+        f"{name}{where} is {values[worst]:.4g}, {distance} from the expected "
+        f"{reference[worst]:.4g}: check the model and the quantity you computed.",
+    )
+
+
+def check_number(
+    answer: Any,
+    reference: ArrayLike,
+    *,
+    name: str = "your answer",
+    mcse: ArrayLike = 0.0,
+    reference_se: ArrayLike = 0.0,
+    tolerance: float = 0.0,
+    mistakes: Mapping[str, ArrayLike] | None = None,
+    false_alarm: float = FALSE_ALARM,
+) -> Feedback:
+    """Check a number (or an array of numbers) against a reference within its standard error.
+
+    Parameters
+    ----------
+    answer : float or array_like or None
+        The student's value; ``None`` (an empty answer) gives "no answer".
+    reference : float or array_like
+        The expected value, same shape as ``answer``.
+    name : str, default "your answer"
+        How the feedback calls the answer (e.g. ``"the posterior mean of tau"``).
+    mcse : float or array_like, default 0.0
+        The Monte Carlo standard error of the answer (0 for a deterministic computation).
+    reference_se : float or array_like, default 0.0
+        The standard error of the reference (0 for an exact one).
+    tolerance : float, default 0.0
+        An absolute allowance on top (rounding of a printed reference, a numerical method's
+        error).
+    mistakes : mapping of str to float or array_like, optional
+        Known wrong answers: a hint (the end of a sentence starting "but ...") to the value
+        the mistake gives.
+    false_alarm : float, default :data:`FALSE_ALARM`
+        Probability that a correct answer fails.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> check_number(0.52, 0.5, mcse=0.01).status
+    'correct'
+    >>> feedback = check_number(0.9, 0.5, mcse=0.01, name="P(theta < 0)")
+    >>> feedback.status, feedback.message.split(":")[0]
+    ('incorrect', 'P(theta < 0) is 0.9, 40.0 standard errors from the expected 0.5')
+    >>> print(check_number(0.25, 0.5, mcse=0.01, mistakes={"it is what the prior gives": 0.25}))
+    your answer is not the expected value, but it is what the prior gives
+    >>> print(check_number(None, 0.5))
+    No answer yet: compute your answer, then run this check again.
+    """
+    if _missing(answer):
+        return Feedback(
+            "no answer", "No answer yet: compute your answer, then run this check again."
+        )
+    values = _as_numbers(answer, name)
+    if isinstance(values, Feedback):
+        return values
+    ref = np.atleast_1d(np.asarray(reference, dtype=float))
+    if ref.shape != values.shape:
+        return Feedback(
+            "incorrect",
+            f"{name} has {values.size} value(s), the expected answer {ref.size}: "
+            "check which quantity you computed.",
+        )
+    se = np.broadcast_to(np.hypot(mcse, reference_se), values.shape).astype(float)
+    k = critical_value(values.size, false_alarm)
+    return _compare(name, values, ref, se, tolerance, mistakes or {}, k)
+
+
+def check_posterior_mean(
+    idata: Any,
+    var_name: str,
+    reference: ArrayLike,
+    *,
+    reference_se: ArrayLike = 0.0,
+    mistakes: Mapping[str, ArrayLike] | None = None,
+    max_r_hat: float = 1.01,
+    min_ess_bulk: float = 400,
+    false_alarm: float = FALSE_ALARM,
+) -> Feedback:
+    """Check a fit's posterior mean of one variable against a reference, convergence first.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData or None
+        The student's fit; ``None`` gives "no answer".
+    var_name : str
+        The variable to check (all its elements, in order, e.g. ``theta`` over schools).
+    reference : float or array_like
+        The expected posterior mean(s).
+    reference_se : float or array_like, default 0.0
+        Uncertainty of the reference (0 for an exact one).
+    mistakes : mapping of str to float or array_like, optional
+        Known wrong answers, as in :func:`check_number`.
+    max_r_hat, min_ess_bulk : float, default 1.01 and 400
+        Convergence thresholds, as in :func:`course_utils.diagnostics.check_sampling`.
+        Divergences are reported too.
+    false_alarm : float, default :data:`FALSE_ALARM`
+        Probability that a correct, converged answer fails.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> import arviz as az, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict(
+    ...     posterior={"mu": rng.normal(1.0, 0.5, size=(4, 1000))},
+    ...     sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)},
+    ... )
+    >>> check_posterior_mean(idata, "mu", 1.0).status
+    'correct'
+    >>> print(check_posterior_mean(idata, "sigma", 1.0))
+    Your fit has no variable 'sigma' (it has: mu): give it that name in the model.
+    """
+    import arviz as az
+
+    from course_utils.diagnostics import check_sampling
+
+    if _missing(idata):
+        return Feedback("no answer", "No answer yet: fit your model, then run this check again.")
+    posterior = getattr(idata, "posterior", None) if isinstance(idata, az.InferenceData) else None
+    if posterior is None:
+        return Feedback(
+            "incorrect",
+            f"Expected the InferenceData returned by pm.sample, got {type(idata).__name__}.",
+        )
+    if var_name not in posterior:
+        have = ", ".join(str(v) for v in posterior.data_vars)
+        return Feedback(
+            "incorrect",
+            f"Your fit has no variable {var_name!r} (it has: {have}): give it that name in the "
+            "model.",
+        )
+    try:
+        report = check_sampling(
+            idata,
+            var_names=[var_name],
+            max_r_hat=max_r_hat,
+            min_ess_bulk=min_ess_bulk,
+            raise_on_failure=False,
+        )
+    except ValueError as error:  # not a NUTS fit: no divergence information
+        return Feedback("incorrect", str(error))
+    if not report.ok:
+        return Feedback(
+            "not converged",
+            f"Your chains have not converged ({'; '.join(report.problems)}): sample longer, "
+            "raise target_accept or reparameterise before checking the answer.",
+        )
+    draws = posterior[var_name]
+    mean = draws.mean(("chain", "draw")).to_numpy().ravel()
+    mcse = az.mcse(idata, var_names=[var_name])[var_name].to_numpy().ravel()
+    return check_number(
+        mean,
+        reference,
+        name=f"the posterior mean of {var_name}",
+        mcse=mcse,
+        reference_se=reference_se,
+        mistakes=mistakes,
+        false_alarm=false_alarm,
+    )
