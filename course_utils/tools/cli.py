@@ -7,6 +7,7 @@ Examples
 ``course run``                   execute every notebook into build/executed/, with progress
 ``course run 03 05``             execute some notebooks
 ``course run --in-place 03``     re-execute and overwrite the committed notebook (authors)
+``course validate 03``           re-execute and say which committed numbers changed (authors)
 ``course seeds 03 --n 10``       re-run a notebook under 10 other sampler seeds
 ``course seeds --record``        ... and store its tolerances for the test suite (after
                                  checking them on 3 held-out seeds)
@@ -86,6 +87,16 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
         resume=args.resume,
         held_out=held_out,
     )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from course_utils.tools.validate import validate_notebook
+
+    course = manifest.load_course()
+    failed = 0
+    for notebook in course.select(args.notebooks):
+        failed |= validate_notebook(course, notebook, course.executed_dir)
+    return failed
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -261,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
         "measured from, and store the result in the tolerance file",
     )
     seeds.set_defaults(func=_cmd_seeds)
+
+    validate = sub.add_parser(
+        "validate",
+        help="re-execute notebooks and compare them with their committed outputs, as the "
+        "test suite does, naming every changed number (the author's loop)",
+    )
+    _names(validate, "notebooks", "notebooks")
+    validate.set_defaults(func=_cmd_validate)
 
     bench = sub.add_parser(
         "bench", help="measure notebook run times and sampling efficiency (prints tables)"

@@ -637,7 +637,7 @@ def compare_texts(
     >>> compare_texts("0:stream:stdout", "mean 1.00", "mean 1.05", spread, seed_dependent=True)
     []
     >>> compare_texts("0:stream:stdout", "mean 1.00", "mean 1.50", spread, seed_dependent=True)
-    ["0:stream:stdout: 1.50 instead of 1.00 (allowed ±0.109) in 'mean 1.00'"]
+    ["0:stream:stdout: 1.50 instead of 1.00 (allowed ±0.109, 35.4 combined sd) in 'mean 1.00'"]
     """
     ref_skeleton, ref_numbers = tokenize(reference)
     new_skeleton, new_numbers = tokenize(fresh)
@@ -664,9 +664,14 @@ def compare_texts(
         else:
             allowed = 0.0
         if abs(new.value - ref.value) > allowed * (1 + 1e-9):
+            spread_note = (
+                f", {abs(new.value - ref.value) / (math.sqrt(2.0) * sd):.1f} combined sd"
+                if sd > 0
+                else ""
+            )
             problems.append(
-                f"{key}: {new.text} instead of {ref.text} (allowed ±{allowed:.3g}) in "
-                f"{_context(reference, ref)!r}"
+                f"{key}: {new.text} instead of {ref.text} (allowed ±{allowed:.3g}{spread_note}) "
+                f"in {_context(reference, ref)!r}"
             )
     return problems
 
