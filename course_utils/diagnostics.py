@@ -151,6 +151,18 @@ def _summary(idata: az.InferenceData, var_names: Sequence[str] | None) -> pd.Dat
     return az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
 
 
+def _constant_elements(
+    idata: az.InferenceData, var_names: Sequence[str] | None, labels: pd.Index
+) -> list[str]:
+    """Return the summary labels among ``labels`` whose draws are all the same value."""
+    if labels.empty:
+        return []
+    ranges = az.summary(
+        idata, var_names=var_names, kind="stats", stat_funcs={"range": np.ptp}, extend=False
+    )["range"]
+    return [label for label in labels if ranges.get(label, np.nan) == 0]
+
+
 def check_sampling(
     idata: az.InferenceData,
     var_names: Sequence[str] | None = None,
@@ -169,7 +181,10 @@ def check_sampling(
         Result of ``pm.sample``.
     var_names : sequence of str, optional
         Variables whose r_hat and ESS are checked (default: every posterior variable).
-        Divergences always concern the whole model.
+        Divergences always concern the whole model. Elements whose draws are constant by
+        construction (the 1s on the diagonal of a correlation matrix) have no r_hat and are
+        left out; any other element with an undefined (NaN) r_hat or ESS fails the check,
+        rather than being skipped.
     max_divergences : int, default 0
         Largest acceptable number of divergent transitions.
     max_r_hat : float, default 1.01
@@ -206,15 +221,27 @@ def check_sampling(
         )
     summary = _summary(idata, var_names)
     divergences = count_divergences(idata)
-    r_hat, ess_bulk, ess_tail = summary["r_hat"], summary["ess_bulk"], summary["ess_tail"]
-    if r_hat.isna().all():
+    if summary["r_hat"].isna().all() and idata.posterior.sizes.get("chain", 1) < 2:
         raise ValueError("r_hat is undefined: sample at least 2 chains with pm.sample(chains=...).")
+    undefined = summary.index[summary[["r_hat", "ess_bulk", "ess_tail"]].isna().any(axis=1)]
+    constant = _constant_elements(idata, var_names, undefined)
+    summary = summary.drop(index=constant)  # no r_hat by construction (a correlation's 1s)
+    not_finite = [str(label) for label in undefined if label not in constant]
+    r_hat, ess_bulk, ess_tail = summary["r_hat"], summary["ess_bulk"], summary["ess_tail"]
+    if r_hat.isna().all() and not not_finite:
+        raise ValueError("r_hat is undefined: every checked variable is constant.")
     worst = {
         "r_hat": str(r_hat.idxmax()),
         "ess_bulk": str(ess_bulk.idxmin()),
         "ess_tail": str(ess_tail.idxmin()),
     }
     problems = []
+    if not_finite:
+        problems.append(
+            f"r_hat or ESS undefined (NaN) for {', '.join(not_finite[:5])}, whose draws are not "
+            "constant: look for NaN or infinite draws (a Deterministic dividing by zero, an "
+            "overflow)"
+        )
     if divergences > max_divergences:
         problems.append(
             f"{divergences} divergent transitions (allowed {max_divergences}): raise "

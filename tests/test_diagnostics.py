@@ -139,6 +139,33 @@ def test_single_chain_cannot_give_r_hat():
         check_sampling(idata)
 
 
+def _with(idata, name, draws, dims=None, coords=None):
+    """Add a variable to a fake posterior."""
+    idata.posterior[name] = (["chain", "draw", *(dims or [])], draws)
+    if coords:
+        idata.posterior = idata.posterior.assign_coords(coords)
+    return idata
+
+
+def test_a_constant_element_is_left_out_not_reported():
+    # The diagonal of a correlation matrix is 1 in every draw: r_hat is NaN by construction.
+    corr = np.random.default_rng(1).uniform(-0.5, 0.5, size=(CHAINS, DRAWS, 2, 2))
+    corr[..., 0, 0] = corr[..., 1, 1] = 1.0
+    idata = _with(_idata(), "corr", corr, dims=["i", "j"])
+    report = check_sampling(idata)
+    assert report.ok and not report.table.isna().any().any()
+    assert "corr[0, 1]" in report.table.index and "corr[0, 0]" not in report.table.index
+
+
+def test_an_undefined_r_hat_of_a_varying_element_fails_instead_of_being_skipped():
+    # A NaN draw (a Deterministic dividing by zero) makes r_hat NaN; pandas' max would skip it.
+    bad = np.random.default_rng(2).normal(size=(CHAINS, DRAWS))
+    bad[1, 7] = np.nan
+    idata = _with(_idata(), "ratio", bad)
+    with pytest.raises(SamplingError, match=r"undefined \(NaN\) for ratio, whose draws are not"):
+        check_sampling(idata)
+
+
 # --- comparisons with references and between runs ----------------------------------------------
 
 
