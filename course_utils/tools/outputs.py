@@ -457,11 +457,12 @@ GAP_RATIO = 4.5
 MIN_UNITS = 3
 
 
-def _two_clusters(values: np.ndarray, min_gap: float) -> bool:
+def _two_clusters(values: np.ndarray, min_gap: float, unit: float) -> bool:
     """Whether the sorted values split into two clusters (>= 3 values each) far apart.
 
     Far apart: a gap of at least ``min_gap`` and more than :data:`GAP_RATIO` pooled
-    within-cluster standard deviations.
+    within-cluster standard deviations, the sd counted as at least one printed ``unit``
+    (rounded values can sit on one digit and have a within-cluster sd of 0).
     """
     x = np.sort(values)
     n = x.size
@@ -471,7 +472,7 @@ def _two_clusters(values: np.ndarray, min_gap: float) -> bool:
             continue
         left, right = x[:k], x[k:]
         within = ((left - left.mean()) ** 2).sum() + ((right - right.mean()) ** 2).sum()
-        if gap > GAP_RATIO * math.sqrt(within / (n - 2)):
+        if gap > GAP_RATIO * max(math.sqrt(within / (n - 2)), unit):
             return True
     return False
 
@@ -490,6 +491,10 @@ def unstable_numbers(values: np.ndarray, units: np.ndarray) -> list[int]:
       because the outlier inflates the ordinary sd), or
     - the sorted values split into two clusters of at least 3 runs each whose gap exceeds
       :data:`GAP_RATIO` pooled within-cluster standard deviations (two modes).
+
+    Both scales count as at least one printed unit: a value printed at coarse resolution
+    (an r_hat to 3 decimals) often prints the same digit in most runs, and its spread is not
+    0 for that.
 
     For 21 runs of a normal quantity each rule fires with probability below 1e-4 (simulated
     in the tests); a heavy-tailed quantity (Student t with 5 degrees of freedom) stays below
@@ -519,12 +524,15 @@ def unstable_numbers(values: np.ndarray, units: np.ndarray) -> list[int]:
     flagged = []
     for j in range(values.shape[1]):
         x = values[:, j]
-        floor = MIN_UNITS * float(units[j]) * (1 - 1e-9)
+        unit = float(units[j])
+        floor = MIN_UNITS * unit * (1 - 1e-9)
         median = float(np.median(x))
         deviation = float(np.abs(x - median).max())
-        scale = 1.4826 * float(np.median(np.abs(x - median)))
+        # At least one printed unit: a rounded value that most seeds print alike has a
+        # median absolute deviation of 0 however much it really varies.
+        scale = max(1.4826 * float(np.median(np.abs(x - median))), unit)
         outlier = deviation >= floor and deviation > OUTLIER_RATIO * scale
-        if outlier or _two_clusters(x, floor):
+        if outlier or _two_clusters(x, floor, unit):
             flagged.append(j)
     return flagged
 

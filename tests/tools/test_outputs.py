@@ -215,6 +215,13 @@ def test_a_quantity_with_two_modes_is_unstable():
     assert outputs.unstable_numbers(split[:, None].round(2), np.array([0.01])) == [0]
 
 
+def test_a_rounded_value_most_seeds_print_alike_is_not_unstable():
+    # 02's max r_hat, printed to 3 decimals: most seeds print the same digit (median absolute
+    # deviation 0), a few are 2-5 units away. That is an sd of about one unit, not an outlier.
+    r_hat = [1.003] * 12 + [1.004] * 4 + [1.002] * 2 + [1.006, 1.007, 1.008]
+    assert outputs.unstable_numbers(_column(r_hat), np.array([0.001])) == []
+
+
 def test_a_rounded_value_flickering_between_two_digits_is_not_unstable():
     flicker = [0.17] * 17 + [0.18] * 4
     assert outputs.unstable_numbers(_column(flicker), np.array([0.01])) == []
