@@ -416,9 +416,24 @@ tau_quantiles["z"] = (tau_quantiles["MCMC"] - tau_quantiles["exact"]) / tau_quan
 assert (tau_quantiles["z"].abs() < 4).all()
 tau_quantiles.round(3)
 
+# %%
+print(f"largest |z| of the ten means: {comparison['z'].abs().max():.1f}")
+
 # %% [markdown]
-# Every mean and every quantile agrees with the exact answer within Monte Carlo error. And
-# the centered fit? Its draws come from chains that failed their checks, so not even their
+# The check passes: every $|z|$ of the means and of the quantiles is below 4, the threshold
+# at which `compare_to_reference` (and the assert above) raise. Two things keep us from
+# reading more into the individual $z$ values. They are not ten independent checks: each
+# $\theta_j = \mu + \tau \eta_j$ moves with $\mu$, so when $\mu$'s draws run high, the eight
+# $\theta_j$ differences tend to share its sign. And they are not standard normal here:
+# re-running this notebook under 20 other sampler seeds (`course seeds 07`; the spreads are
+# recorded in `tests/tolerances/07_eight_schools.json`), the posterior mean of $\mu$ varied
+# about 1.6 times more than its MCSE says, so a $|z|$ near 3 for $\mu$ is no surprise. An MCSE
+# is itself an estimate, from the autocorrelation of the chains; when chains now and then
+# linger at small $\tau$, it comes out optimistic. What the check guarantees is a bound: no
+# mean or quantile is off by more than 4 estimated MCSEs, about 2.5 true ones for $\mu$. A
+# real bias looks different: it does not shrink with more draws (lesson 03).
+#
+# And the centered fit? Its draws come from chains that failed their checks, so not even their
 # Monte Carlo errors can be trusted. A telling summary is the posterior probability of a
 # small $\tau$, the neck of the funnel:
 
@@ -625,6 +640,55 @@ for name, (tau_prior, tau_scale) in TAU_PRIORS.items():
 prior_sensitivity = pd.DataFrame(rows).T
 prior_sensitivity.round(2)
 
+# %% [markdown]
+# The prior on $\mu$ is a choice too. $\mathrm{Normal}(0, 5)$ says that an average coaching
+# effect beyond about $\pm 10$ points is implausible; BDA3 uses a flat prior on $\mu$ instead.
+# With eight noisy estimates whose precision-weighted mean is 7.7 (standard error 4.1), a
+# prior standard deviation of 5 is not weak. We add a row with a flat prior on $\mu$
+# ($\mathrm{Normal}(0, 10^4)$, indistinguishable from flat here) and, for every row, the
+# exact probability that a new school's true effect is negative (one more integral over
+# $\tau$; given $\tau$, $\theta_{\text{new}}$ is normal with mean $\hat\mu(\tau)$ and
+# variance $\tau^2 + V_\mu(\tau)$).
+
+
+# %%
+def p_new_below_zero(mu_sd, **tau_kwargs):
+    """Exact P(theta_new < 0 | y) under a Normal(0, mu_sd) prior on mu and a prior on tau."""
+    density = hierarchical_normal_tau_density(tau_nodes, effect, se, mu_scale=mu_sd, **tau_kwargs)
+    v = se**2 + tau_nodes[:, None] ** 2
+    mu_var = 1 / (1 / mu_sd**2 + np.sum(1 / v, axis=1))
+    mu_hat = mu_var * np.sum(effect / v, axis=1)
+    p_given_tau = stats.norm.cdf(-mu_hat / np.sqrt(tau_nodes**2 + mu_var))
+    return integrate.trapezoid(density * p_given_tau, tau_nodes) / integrate.trapezoid(
+        density, tau_nodes
+    )
+
+
+FLAT_MU = 1e4
+flat = hierarchical_normal(effect, se, mu_scale=FLAT_MU, labels=coords["school"])
+flat_q = hierarchical_normal_tau_quantiles(effect, se, probs=PROBS, mu_scale=FLAT_MU)
+prior_sensitivity.loc["HalfCauchy(5), flat mu"] = {
+    "tau 3%": flat_q[0.03],
+    "tau median": flat_q[0.5],
+    "tau 97%": flat_q[0.97],
+    "mu mean": flat.loc["mu", "mean"],
+    "theta[A] mean": flat.loc["theta[A]", "mean"],
+    "theta[A] sd": flat.loc["theta[A]", "sd"],
+    "sd of the 8 means": flat["mean"][:8].std(ddof=1),
+}
+prior_sensitivity["mu sd"] = [
+    *(
+        hierarchical_normal(effect, se, tau_prior=a, tau_scale=b).loc["mu", "sd"]
+        for a, b in TAU_PRIORS.values()
+    ),
+    flat.loc["mu", "sd"],
+]
+prior_sensitivity["P(theta_new < 0)"] = [
+    *(p_new_below_zero(5.0, tau_prior=a, tau_scale=b) for a, b in TAU_PRIORS.values()),
+    p_new_below_zero(FLAT_MU),
+]
+prior_sensitivity.round(2)
+
 # %% tags=["slide", "slide-hide-input"]
 tau_posteriors = {
     name: hierarchical_normal_tau_density(
@@ -643,10 +707,18 @@ legend = ax.legend(loc="upper right")
 
 # %% tags=["check"]
 assert all(np.argmax(density) == 0 for density in tau_posteriors.values())  # modes at 0
-assert prior_sensitivity["tau 97%"].idxmax() == "Uniform(0, 100)"
-assert prior_sensitivity["tau 97%"].idxmin() == "HalfNormal(5)"
-assert prior_sensitivity["theta[A] mean"].idxmax() == "Uniform(0, 100)"
-assert prior_sensitivity["sd of the 8 means"].idxmax() == "Uniform(0, 100)"
+tau_rows = prior_sensitivity.loc[list(TAU_PRIORS)]
+assert tau_rows["tau 97%"].idxmax() == "Uniform(0, 100)"
+assert tau_rows["tau 97%"].idxmin() == "HalfNormal(5)"
+assert tau_rows["theta[A] mean"].idxmax() == "Uniform(0, 100)"
+assert tau_rows["sd of the 8 means"].idxmax() == "Uniform(0, 100)"
+# The flat prior on mu moves mu and theta_new more than any of the priors on tau.
+mu_shift = prior_sensitivity.loc["HalfCauchy(5), flat mu", "mu mean"] - tau_rows["mu mean"]
+assert mu_shift.min() > 3 * np.ptp(tau_rows["mu mean"])
+assert prior_sensitivity["P(theta_new < 0)"].idxmin() == "HalfCauchy(5), flat mu"
+# The tau quantiles barely notice the prior on mu.
+flat_row = prior_sensitivity.loc["HalfCauchy(5), flat mu"]
+assert abs(flat_row["tau median"] - prior_sensitivity.loc["HalfCauchy(5)", "tau median"]) < 0.1
 
 # %% [markdown]
 # All three posteriors are highest at $\tau = 0$, but their tails differ, and so does the
@@ -655,14 +727,56 @@ assert prior_sensitivity["sd of the 8 means"].idxmax() == "Uniform(0, 100)"
 # half-Cauchy). The uniform prior, flat out to 100, leaves the most room for large $\tau$
 # (97% quantile 19.2), and so pools least: school A's posterior mean is 8.3 instead of 6.2,
 # with a larger standard deviation (7.9 against 5.6), and the eight posterior means spread
-# out twice as much (sd 2.11 against 1.00). The average effect $\mu$ hardly changes (4.1 to
-# 4.4).
+# out twice as much (sd 2.11 against 1.00). Under the three priors on $\tau$ the average
+# effect $\mu$ hardly changes (4.1 to 4.4).
 #
-# None of the three is "the right one". They are different statements about how different
-# coaching programmes can be, and with eight schools the data cannot decide between them;
-# the honest report states the prior and shows how much it matters. What the priors agree
-# on is robust: the typical effect is a few points, and school A's effect is much smaller
-# than 28.
+# The prior on $\mu$ matters more. With a flat prior, the posterior mean of $\mu$ is 7.8
+# instead of 4.4 (far more than any of the priors on $\tau$ moves it), its sd 4.5 instead of
+# 3.3, and the chance that a new school's true effect is negative falls from 0.17 to 0.09
+# (last row), about as far as the uniform prior on $\tau$ raises it. The
+# $\mathrm{Normal}(0, 5)$ prior pulls $\mu$ toward 0 because the data
+# alone know $\mu$ only to about $\pm 4$; the quantiles of $\tau$ barely notice.
+#
+# None of these priors is "the right one". They are different statements about how
+# different coaching programmes can be and how large an average effect is plausible, and
+# with eight schools the data cannot decide between them; the honest report states the
+# priors and shows how much they matter. What all of them agree on: the schools' true
+# effects are much closer together than their estimates, school A's effect is much smaller
+# than 28, and the average effect is probably positive but uncertain, somewhere between
+# about 4 and 8 points depending on the prior on $\mu$.
+#
+# Gelman (2006)'s warning about $\mathrm{InverseGamma}(\epsilon, \epsilon)$ on $\tau^2$ can be
+# shown the same way, by quadrature: the marginal likelihood $p(y \mid \tau)$ computed above
+# times the prior that $\tau^2 \sim \mathrm{InverseGamma}(\epsilon, \epsilon)$ implies for $\tau$,
+# $p(\tau) = 2\tau\, p_{\mathrm{IG}}(\tau^2)$, on a logarithmic grid that resolves small $\tau$.
+
+# %%
+log_tau = np.linspace(np.log(1e-6), np.log(1e3), 4001)
+loglik_log_grid = np.array([marginal_loglik(t, effect, se) for t in np.exp(log_tau)])
+ig_rows = {}
+for eps in (1.0, 0.01, 0.001):
+    log_prior = np.log(2) + log_tau + stats.invgamma.logpdf(np.exp(2 * log_tau), eps, scale=eps)
+    log_post = loglik_log_grid + log_prior + log_tau  # density in log tau: times d tau/d log tau
+    weights = np.exp(log_post - log_post.max())
+    cdf = np.cumsum(weights) / weights.sum()
+    ig_rows[f"InverseGamma({eps:g}, {eps:g})"] = {
+        f"tau {p:.0%}": float(np.exp(np.interp(p, cdf, log_tau))) for p in PROBS
+    } | {"P(tau < 1)": float(np.interp(0.0, log_tau, cdf))}
+inverse_gamma = pd.DataFrame(ig_rows).T
+inverse_gamma.round(3)
+
+# %% tags=["check"]
+# Shrinking epsilon piles posterior mass onto small tau: the arbitrary choice decides.
+assert inverse_gamma["tau 50%"].is_monotonic_decreasing
+assert inverse_gamma["P(tau < 1)"].is_monotonic_increasing
+assert inverse_gamma["tau 50%"].iloc[0] > 2 * inverse_gamma["tau 50%"].iloc[-1]
+
+# %% [markdown]
+# As $\epsilon$ shrinks toward the supposedly uninformative limit, the posterior median of
+# $\tau$ falls and more and more mass sits below $\tau = 1$ (table): the prior's spike near
+# zero, which the data cannot overrule because they do not rule out $\tau = 0$, decides the
+# answer. In the limit $\epsilon \to 0$ the posterior is improper. This is why the course
+# uses priors on $\tau$ itself.
 
 # %% [markdown]
 # ## Empirical Bayes: plugging in an estimate of $\tau$
@@ -717,19 +831,35 @@ print(f"maximum marginal likelihood estimate of tau: {tau_mml:.1f}")
 
 # %%
 eb_rows = {}
-for label, tau_value in [("EB, tau = 0", tau_mml), ("plug-in median", tau_exact_q[0.5])]:
-    _, _, theta_mean, theta_sd = conditional_posterior(tau_value, effect, se)
+plug_ins = [
+    ("EB, tau = 0", tau_mml, 5.0),  # mu ~ Normal(0, 5), the lesson's prior
+    ("EB, tau = 0, flat mu", tau_mml, np.inf),  # what REML software reports
+    ("plug-in median", tau_exact_q[0.5], 5.0),
+]
+for label, tau_value, mu_sd in plug_ins:
+    _, _, theta_mean, theta_sd = conditional_posterior(tau_value, effect, se, mu_sd=mu_sd)
     eb_rows[(label, "mean")], eb_rows[(label, "sd")] = theta_mean, theta_sd
 eb_rows[("full Bayes", "mean")] = exact["mean"][:8].to_numpy()
 eb_rows[("full Bayes", "sd")] = exact["sd"][:8].to_numpy()
 plug_in = pd.DataFrame(eb_rows, index=pd.Index(coords["school"], name="school"))
 assert (plug_in[("EB, tau = 0", "sd")] < plug_in[("plug-in median", "sd")]).all()
 assert (plug_in[("plug-in median", "sd")] < plug_in[("full Bayes", "sd")]).all()
+# With a flat prior on mu and tau = 0, every school gets the precision-weighted mean.
+weighted_mean = np.sum(effect / se**2) / np.sum(1 / se**2)
+assert np.allclose(plug_in[("EB, tau = 0, flat mu", "mean")], weighted_mean)
+assert np.allclose(plug_in[("EB, tau = 0, flat mu", "sd")], np.sum(1 / se**2) ** -0.5)
 plug_in.round(2)
 
 # %% [markdown]
+# The first two columns are both "empirical Bayes with $\hat\tau = 0$" and differ only in the
+# prior on $\mu$. With the lesson's $\mathrm{Normal}(0, 5)$ every school gets 4.62 ± 3.16; with
+# a flat prior on $\mu$, which is what restricted maximum likelihood software (lme4, metafor)
+# assumes, every school gets the precision-weighted mean, 7.7 ± 4.1. A student who fits
+# these data with such software gets $\hat\tau = 0$ and that second column.
+#
 # The plug-in standard deviations are too small for every school: 3.2 with $\hat\tau = 0$
-# and about 4 with the median, against 4.7 to 5.6 for full Bayes. For school A the
+# (4.1 with a flat prior on $\mu$) and about 4 with the median, against 4.7 to 5.6 for full
+# Bayes. For school A the
 # empirical Bayes interval is little more than half as wide as the Bayesian one. The
 # reason is the law of total variance:
 #
@@ -740,12 +870,15 @@ plug_in.round(2)
 # $$
 #
 # A plug-in keeps (roughly) the first term and drops the second: how much the estimate of
-# $\theta_j$ would move if $\tau$ were different. With many groups $\tau$ is well
-# determined and the second term is small, so empirical Bayes and full Bayes agree; with
-# eight groups it is not. What the full Bayesian treatment adds to partial pooling is
-# exactly this uncertainty about the hyperparameters. Averaging the conditional answers over
-# the exact density of $\tau$ reproduces the full Bayesian one; the collapsed cell below
-# checks it, a test of the formulas of `conditional_posterior`.
+# $\theta_j$ would move if $\tau$ were different. When the data determine $\tau$ well, the
+# second term is small and empirical Bayes and full Bayes agree. That takes many groups
+# *and* a $\tau$ that is not small compared with the groups' standard errors: Exercise 2
+# shows that with these standard errors even 64 schools leave $\tau$ uncertain by a large
+# factor. Here, with eight groups, it is far from determined. What the full Bayesian
+# treatment adds to partial pooling is exactly this uncertainty about the hyperparameters.
+# Averaging the conditional answers over the exact density of $\tau$ reproduces the full
+# Bayesian one; the collapsed cell below checks it, a test of the formulas of
+# `conditional_posterior`.
 
 # %% tags=["check"]
 check_moments = [conditional_posterior(t, effect, se) for t in tau_nodes]
@@ -824,12 +957,13 @@ new_table.round(3)
 
 # %% [markdown]
 # The new school's true effect has a posterior mean of 4.4 points, like $\mu$, but a
-# standard deviation of 5.9, much wider than that of $\mu$ (3.3): it adds the spread between
-# schools, and our uncertainty about it. There is about a 17% chance that coaching does not
-# help at all in the new school. And its experiment could easily disappoint: with a standard
-# error of 10, the estimate it reports will be negative with probability of about 35%, even
-# though the programme most likely helps a little. Eight schools taught us a lot about the
-# *average* school and much less about any single one.
+# standard deviation of 5.9, much wider than that of $\mu$ (3.3, the `mu sd` column of the
+# prior table): it adds the spread between schools, and our uncertainty about it. There is
+# about a 17% chance that coaching does not help at all in the new school (9% with a flat
+# prior on $\mu$, the last column of that table). And its experiment could easily
+# disappoint: with a standard error of 10, the estimate it reports will be negative with
+# probability of about 35%, even though the programme most likely helps a little. Eight
+# schools taught us a lot about the *average* school and much less about any single one.
 
 # %% [markdown]
 # ## Posterior predictive check
