@@ -332,14 +332,14 @@ assert max(high_k.values()) <= 5
 # - **07 · Eight schools**: a meta-analysis, where each school reports an effect with a
 #   *known* standard error; the funnel of the centered form on just eight numbers; how the
 #   prior on the between-school spread $\tau$ changes the answer.
-# - **08 · Radon, grown up**: a county-level predictor (soil uranium), varying intercepts and
-#   slopes that are **correlated** (an LKJ prior), a ladder of models compared with
-#   PSIS-LOO, and when to stop climbing it.
+# - **08 · Radon: what the county tells us**: a **county-level predictor** (soil uranium)
+#   that counties shrink toward, the within- and between-county effects of the floor, the
+#   share of the variance between counties, and predictions for a new county.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Both lessons build on this deck: 07 is the classic case where few groups say little about
-# the population spread, so its prior matters; 08 is the "know when to stop" slide on real
-# data.
+# the population spread, so its prior matters; 08 shows that the population distribution can
+# itself be a regression, so groups shrink toward what their own characteristics predict.
 
 # %% [markdown] slideshow={"slide_type": "slide", "data": {"id": "references"}}
 # ## Sources
