@@ -170,11 +170,40 @@ def test_an_undefined_r_hat_of_a_varying_element_fails_instead_of_being_skipped(
 
 
 def test_compare_to_reference_agrees_with_the_truth():
-    reference = pd.DataFrame({"mean": [0.0, 0.0, 0.0]}, index=["mu", "theta[a]", "theta[b]"])
-    table = compare_to_reference(_idata(), reference)
-    assert list(table.columns) == ["mcmc_mean", "reference_mean", "difference", "mcse", "z"]
-    assert (table["z"].abs() < 4).all()
-    np.testing.assert_allclose(table["z"], table["difference"] / table["mcse"])
+    # Independent draws from normals of known means and sds: the posterior mean is the plain
+    # mean of the draws, and its Monte Carlo standard error is sd / sqrt(number of draws).
+    truth = {"mu": (3.0, 2.0), "theta[a]": (-1.0, 0.5), "theta[b]": (10.0, 1.0)}
+    rng = np.random.default_rng(3)
+    mu = rng.normal(3.0, 2.0, size=(CHAINS, DRAWS))
+    theta = rng.normal([-1.0, 10.0], [0.5, 1.0], size=(CHAINS, DRAWS, 2))
+    draws = {"mu": mu, "theta[a]": theta[..., 0], "theta[b]": theta[..., 1]}
+    idata = az.from_dict(
+        posterior={"mu": mu, "theta": theta},
+        coords={"group": ["a", "b"]},
+        dims={"theta": ["group"]},
+    )
+    # The reference is matched by name: its rows are in another order than the posterior's.
+    order = ["theta[b]", "mu", "theta[a]"]
+    reference = pd.DataFrame({"mean": [truth[name][0] for name in order]}, index=order)
+    table = compare_to_reference(idata, reference)
+    assert sorted(table.index) == sorted(truth)
+    for name, (mean, sd) in truth.items():
+        error = sd / np.sqrt(CHAINS * DRAWS)
+        row = table.loc[name]
+        assert row["mcmc_mean"] == pytest.approx(draws[name].mean())
+        assert row["reference_mean"] == mean
+        assert row["difference"] == pytest.approx(draws[name].mean() - mean)
+        assert row["mcse"] == pytest.approx(error, rel=0.1)
+        assert row["z"] == pytest.approx((draws[name].mean() - mean) / error, abs=0.3)
+    # A reference 6 Monte Carlo errors above the true mean of mu must fail, and only for mu.
+    mu_error = 2.0 / np.sqrt(CHAINS * DRAWS)
+    wrong = reference.copy()
+    wrong.loc["mu", "mean"] = 3.0 + 6 * mu_error
+    with pytest.raises(SamplingError, match=r"of \['mu'\] differ from the reference"):
+        compare_to_reference(idata, wrong)
+    z = compare_to_reference(idata, wrong, max_z=None)["z"]
+    assert z["mu"] == pytest.approx((mu.mean() - 3.0) / mu_error - 6, abs=0.5)
+    assert z["mu"] < -4 and (z.drop("mu").abs() < 4).all()
 
 
 def test_compare_to_reference_detects_a_wrong_reference():

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_HELPERS = ["data", "simulate", "plots", "diagnostics", "exact", "environment"]
+# The lesson helpers' `from course_utils import *` must not import the tooling subpackage.
+NOT_EXPORTED = {"course_utils": {"tools"}}
 TOOLING = ("playwright", "nbconvert", "nbclient", "nbformat", "jupytext", "jupyter", "nbval")
 
 IMPORTED_TOOLING = f"""
@@ -45,6 +47,37 @@ def test_the_import_check_sees_tooling_when_it_is_imported():
     assert "nbformat" in _imported_tooling("course_utils.tools.slides.render")
 
 
+def _undeclared(module) -> list[str]:
+    """What is wrong with a module's ``__all__``: missing, empty, unknown or forgotten names.
+
+    A module's public names are the functions and classes it defines without a leading
+    underscore (pytest finds a plugin's ``pytest_*`` hooks by name, not through ``__all__``),
+    and for a package also its submodules (but for those of :data:`NOT_EXPORTED`).
+    """
+    import inspect
+    import pkgutil
+
+    declared = getattr(module, "__all__", None)
+    if not declared:
+        return [f"__all__ is {declared!r}"]
+    submodules = {m.name for m in pkgutil.iter_modules(getattr(module, "__path__", []))}
+    defined = {
+        name
+        for name, value in vars(module).items()
+        if (inspect.isfunction(value) or inspect.isclass(value))
+        and value.__module__ == module.__name__
+        and not name.startswith(("_", "pytest_"))
+    }
+    public = defined | {name for name in submodules if not name.startswith("_")}
+    public -= NOT_EXPORTED.get(module.__name__, set())
+    unknown = [name for name in declared if not hasattr(module, name) and name not in submodules]
+    problems = [f"{name} is declared but does not exist" for name in unknown]
+    problems += [f"{name} is public but not declared" for name in sorted(public - set(declared))]
+    if len(set(declared)) != len(declared):
+        problems.append("a name is declared twice")
+    return problems
+
+
 def test_every_module_declares_its_public_names():
     import importlib
     import pkgutil
@@ -53,8 +86,12 @@ def test_every_module_declares_its_public_names():
 
     names = [m.name for m in pkgutil.walk_packages(course_utils.__path__, "course_utils.")]
     assert len(names) > 10
-    missing = [n for n in names if not hasattr(importlib.import_module(n), "__all__")]
-    assert missing == []
+    problems = {
+        name: found
+        for name in ["course_utils", *names]
+        if (found := _undeclared(importlib.import_module(name)))
+    }
+    assert problems == {}
     documented = course_utils.__doc__
     assert all(f":mod:`course_utils.{m}`" in documented for m in LESSON_HELPERS)
     assert ":mod:`course_utils.tools`" in documented

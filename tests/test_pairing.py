@@ -14,6 +14,7 @@ import jupytext
 import nbformat
 import pytest
 from jupytext.compare import NotebookDifference, compare_notebooks
+from jupytext.config import load_jupytext_config
 
 from course_utils.tools import manifest
 
@@ -37,8 +38,53 @@ def _paired_view(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return view
 
 
+def _cells_with_metadata() -> nbformat.NotebookNode:
+    """A notebook whose cells carry tags and slideshow metadata, and metadata of other kinds."""
+    v4 = nbformat.v4
+    return v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell(
+                "# Title", metadata={"slideshow": {"slide_type": "slide"}, "editable": False}
+            ),
+            v4.new_code_cell(
+                "x = 1",
+                metadata={
+                    "tags": ["solution", "hide-input"],
+                    "slideshow": {"slide_type": "fragment"},
+                    "jupyter": {"source_hidden": True},
+                    "scrolled": True,
+                },
+            ),
+            v4.new_code_cell("assert x == 1", metadata={"tags": ["check"], "custom": 1}),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+
+
+def _round_trip(nb: nbformat.NotebookNode, config=None) -> nbformat.NotebookNode:
+    """The notebook written to its py:percent pair and read back, as Jupytext pairs it."""
+    text = jupytext.writes(nb, fmt="py:percent", config=config)
+    return jupytext.reads(text, fmt="py:percent", config=config)
+
+
 def test_the_pairing_keeps_tags_and_slideshow_metadata():
-    assert sorted(PAIRED_KEYS) == ["slideshow", "tags"]
+    nb = _cells_with_metadata()
+    for notebook in (COURSE.lessons[0], COURSE.decks[0]):
+        # The configuration Jupytext (and JupyterLab's Jupytext) applies to this notebook.
+        config = load_jupytext_config(str(notebook.committed))
+        assert config is not None, f"no Jupytext configuration applies to {notebook.committed}"
+        again = _round_trip(nb, config)
+        assert [cell.source for cell in again.cells] == [cell.source for cell in nb.cells]
+        assert [cell.metadata for cell in again.cells] == [
+            {"slideshow": {"slide_type": "slide"}},
+            {"tags": ["solution", "hide-input"], "slideshow": {"slide_type": "fragment"}},
+            {"tags": ["check"]},
+        ], notebook.name
+    # Negative control: Jupytext's defaults keep the other metadata, so the course's
+    # configuration is what drops it.
+    default = _round_trip(nb)
+    assert default.cells[0].metadata["editable"] is False
+    assert default.cells[2].metadata["custom"] == 1
 
 
 @pytest.mark.parametrize("notebook", COURSE.notebooks, ids=lambda nb: nb.name)

@@ -17,4 +17,20 @@ lesson helpers of :mod:`course_utils`). They need the ``tools`` extra of the pac
 - :mod:`course_utils.tools.cli` -- the ``course`` command line.
 """
 
-__all__: list[str] = []
+__all__ = [
+    "bench",
+    "browser",
+    "cli",
+    "docs",
+    "execute",
+    "manifest",
+    "nbcheck",
+    "outputs",
+    "profiles",
+    "seeds",
+    "site",
+    "slides",
+    "student",
+    "usage",
+    "validate",
+]

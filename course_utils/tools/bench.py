@@ -40,6 +40,7 @@ __all__ = [
     "BACKENDS",
     "NotebookRun",
     "backend_table",
+    "benchmark_markdown",
     "describe_fits",
     "fit_record",
     "fit_table",

@@ -28,7 +28,14 @@ from nbval.plugin import IPyNbCell, IPyNbFile
 from course_utils.tools import outputs
 from course_utils.tools.manifest import Course, Notebook, code_hash, load_course
 
-__all__ = ["MIN_SEEDS", "TOLERANCE_DIR", "tolerance_path"]
+__all__ = [
+    "MIN_SEEDS",
+    "TOLERANCE_DIR",
+    "CourseCell",
+    "CourseNotebook",
+    "ToleranceCheck",
+    "tolerance_path",
+]
 
 #: Fewest seeds a tolerance file may be measured from (the ini option ``course_min_seeds``
 #: lowers it for a test course).

@@ -42,6 +42,7 @@ __all__ = [
     "default_seeds",
     "failing_cells",
     "held_out_seeds",
+    "measure",
     "recorded_table",
     "run_sweeps",
     "validate_recorded",

@@ -21,9 +21,9 @@ idata = noncentered_idata  # an alias must not be counted twice
 """
 
 
-def _run(name, cache, fits, backends=(), cpus=2, peak=500.0):
+def _run(name, cache, fits, backends=(), cpus=2, peak=500.0, wall=10.0, cpu=15.0):
     return bench.NotebookRun(
-        name, cache, cpus, 10.0, 15.0, peak, 1.0, 2.0, 8.0, fits, list(backends)
+        name, cache, cpus, wall, cpu, peak, 1.0, 2.0, 8.0, fits, list(backends)
     )
 
 
@@ -37,6 +37,24 @@ FIT = {
     "worst": "mu",
     "hyper_ess": {"mu_a": 900.0, "sig_a": 800.0},
 }
+
+
+def _two_notebooks():
+    """Cold, warm and warm 1-CPU runs of two notebooks, each run with numbers of its own.
+
+    A table that takes a number from the wrong run shows a wrong number: the largest peak is
+    the cold run's for 01_x but the warm run's for 02_y, the slowest warm fit of 01_x is its
+    second fit, and the cold and 1-CPU runs have slower fits that the fit table must leave out.
+    """
+    second = {**FIT, "fit": "b_idata", "sampling_s": 3.5}
+    return [
+        _run("01_x", "cold", [{**FIT, "sampling_s": 9.0}], wall=30.0, cpu=90.0, peak=700.0),
+        _run("01_x", "warm", [FIT, second], wall=12.0, cpu=20.0, peak=650.0),
+        _run("01_x", "warm", [{**FIT, "sampling_s": 8.0}], cpus=1, wall=25.0, cpu=22.0, peak=640.0),
+        _run("02_y", "cold", [{**FIT, "sampling_s": 9.5}], wall=40.0, cpu=60.0, peak=800.0),
+        _run("02_y", "warm", [{**FIT, "sampling_s": 5.0}], wall=15.0, cpu=18.0, peak=950.0),
+        _run("02_y", "warm", [{**FIT, "sampling_s": 7.5}], cpus=1, wall=20.0, cpu=19.0, peak=900.0),
+    ]
 
 
 def test_notebook_table_splits_the_time():
@@ -69,39 +87,53 @@ def test_fit_table_uses_warm_runs_on_every_cpu_and_computes_ess_per_second():
 
 
 def test_summary_has_one_row_per_notebook_with_the_largest_peak():
-    runs = [
-        _run("01_x", "cold", [FIT], peak=600.0),
-        _run("01_x", "warm", [FIT], peak=550.0),
-        _run("01_x", "warm", [FIT], cpus=1, peak=520.0),
-    ]
+    runs = _two_notebooks()
     table = bench.summary_table(bench.notebook_table(runs), bench.fit_table(runs))
     assert table.to_dict("records") == [
         {
             "notebook": "01_x",
-            "first run (s)": 10.0,
-            "re-run (s)": 10.0,
-            "re-run, 1 CPU (s)": 10.0,
-            "CPU, first run (s)": 15.0,
-            "peak memory (MiB)": 600.0,
-            "slowest fit (s)": 2.0,
-        }
+            "first run (s)": 30.0,
+            "re-run (s)": 12.0,
+            "re-run, 1 CPU (s)": 25.0,
+            "CPU, first run (s)": 90.0,
+            "peak memory (MiB)": 700.0,
+            "slowest fit (s)": 3.5,
+        },
+        {
+            "notebook": "02_y",
+            "first run (s)": 40.0,
+            "re-run (s)": 15.0,
+            "re-run, 1 CPU (s)": 20.0,
+            "CPU, first run (s)": 60.0,
+            "peak memory (MiB)": 950.0,
+            "slowest fit (s)": 5.0,
+        },
     ]
 
 
 def test_sizing_takes_the_smaller_of_memory_and_cpu():
-    table = bench.sizing_table(900.0, 50.0, 600.0, minutes=10, servers=[(4, 16), (32, 16)])
-    per_student = (900 + 50) * 1.3
-    assert table["students (memory)"].tolist() == [int((16 * 1024 - 128) // per_student)] * 2
-    assert table["students (CPU)"].tolist() == [4 * 600 // 600, 32 * 600 // 600]
-    assert table["students"].tolist() == [4, 13]
+    # A student costs (900 + 50) * 1.3 = 1235 MiB. The small server has memory for
+    # (16 * 1024 - 128) // 1235 = 13 students but CPU for 4 * 15 * 60 // 400 = 9; the large one
+    # CPU for 32 * 15 * 60 // 400 = 72 but memory for (64 * 1024 - 128) // 1235 = 52.
+    table = bench.sizing_table(900.0, 50.0, 400.0, minutes=15, servers=[(4, 16), (32, 64)])
+    assert table.to_dict("records") == [
+        {
+            "server": "4 CPUs / 16 GiB",
+            "students (memory)": 13,
+            "students (CPU)": 9,
+            "students": 9,
+        },
+        {
+            "server": "32 CPUs / 64 GiB",
+            "students (memory)": 52,
+            "students (CPU)": 72,
+            "students": 52,
+        },
+    ]
 
 
 def test_record_writes_the_docs_and_the_generated_regions(tmp_path):
-    runs = [
-        _run("01_x", "cold", [FIT]),
-        _run("01_x", "warm", [FIT]),
-        _run("01_x", "warm", [FIT], cpus=1),
-    ]
+    runs = _two_notebooks()
     tables = {"notebooks": bench.notebook_table(runs), "fits": bench.fit_table(runs)}
     tables["summary"] = bench.summary_table(tables["notebooks"], tables["fits"])
     (tmp_path / "docs").mkdir()
@@ -110,11 +142,21 @@ def test_record_writes_the_docs_and_the_generated_regions(tmp_path):
     (tmp_path / "docs" / "teaching.md").write_text(region.format("sizing"))
     written = bench.record(tables, tmp_path, server_mib=50.0)
     assert [p.name for p in written] == ["benchmark.md", "README.md", "teaching.md"]
-    assert (
-        "| 01_x | 10.0 | 10.0 | 10.0 | 15.0 | 500.0 | 2.0 |" in (tmp_path / "README.md").read_text()
-    )
+    readme = (tmp_path / "README.md").read_text()
+    assert "| 01_x | 30.0 | 12.0 | 25.0 | 90.0 | 700.0 | 3.5 |" in readme
+    assert "| 02_y | 40.0 | 15.0 | 20.0 | 60.0 | 950.0 | 5.0 |" in readme
     guide = (tmp_path / "docs" / "teaching.md").read_text()
-    assert "| 4 CPUs / 16 GiB |" in guide and "old" not in guide
+    assert "old" not in guide
+    # The most demanding lesson is 02_y by memory (950 MiB, its warm run) but 01_x by CPU time
+    # (90 s, first run) and by 1-CPU wall time (25 s): each line takes the largest over the
+    # course, not the values of one notebook.
+    assert "| peak memory of the most demanding lesson (PSS, MiB) | 950 |" in guide
+    assert "| memory of an idle Jupyter server with JupyterLab (PSS, MiB) | 50 |" in guide
+    assert "| CPU seconds of the most demanding lesson, first run | 90 |" in guide
+    assert "| wall time of the slowest lesson on 1 CPU, re-run (s) | 25 |" in guide
+    # (950 + 50) * 1.3 = 1300 MiB a student: (16 * 1024 - 128) // 1300 = 12 by memory,
+    # 4 * 600 // 90 = 26 by CPU.
+    assert "| 4 CPUs / 16 GiB | 12 | 26 | 12 |" in guide
     with pytest.raises(ValueError, match="drop --quick"):
         bench.record({"notebooks": tables["notebooks"]}, tmp_path, server_mib=50.0)
 

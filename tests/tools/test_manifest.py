@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+import jupytext
 import nbformat
 import pytest
 
@@ -116,13 +117,47 @@ def _model_names(source: str) -> set[str]:
     return names
 
 
+def _notebook_names(source: str) -> set[str]:
+    """Names a py:percent source binds in the notebook's namespace (not inside a function)."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    names, nodes = set(), list(ast.parse(source).body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, scopes + comprehensions):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        nodes.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _first_heading(source: str) -> str:
+    """The first Markdown heading of a py:percent source, as in the notebook."""
+    return next(
+        line
+        for cell in jupytext.reads(source, fmt="py:percent").cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("#")
+    )
+
+
 def test_the_course_manifest_names_real_models_and_titles():
+    # course.toml's target_accept is compared with the code by tests/test_manifest_agrees.py.
     course = manifest.load_course()
     assert course.lessons and course.decks
+    assert any(nb.centered_fit and nb.noncentered_fit for nb in course.lessons)
     for nb in course.notebooks:
-        text = nb.source.read_text()
-        heading = next(line for line in text.splitlines() if line.startswith("# # "))
-        assert heading.endswith(nb.title), f"{nb.name}: title {nb.title!r} vs {heading!r}"
+        text = nb.source.read_text(encoding="utf-8")
+        # The title, after "NN · " in a lesson, is the whole of the notebook's first heading.
+        number = f"{nb.number} · " if nb.kind == "lesson" else ""
+        heading = _first_heading(text)
+        assert heading == f"# {number}{nb.title}", f"{nb.name}: title {nb.title!r} vs {heading!r}"
+        names = _notebook_names(text)
         if nb.kind == "lesson":
-            assert nb.final_model in _model_names(text), f"{nb.name} has no {nb.final_model}"
-            assert nb.target_accept is not None
+            assert nb.final_model in _model_names(text) & names, (
+                f"{nb.name} defines no pm.Model named {nb.final_model} in the notebook"
+            )
+        for fit in (nb.centered_fit, nb.noncentered_fit):
+            assert fit is None or fit in names, f"{nb.name} assigns no {fit} in the notebook"

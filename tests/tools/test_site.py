@@ -17,7 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from course_utils.tools import manifest, student
 from course_utils.tools.browser import launch_browser
@@ -606,17 +608,30 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(on_a_phone, from_disk):
 @pytest.mark.browser
 def test_a_screenshot_of_a_lesson_page_is_taken(built, server, browser):
     # The README shows this screenshot (copied from build/screenshots/ into docs/images/).
+    lesson = COURSE.lessons[0]
     target_dir = COURSE.build_dir / "screenshots"
     target_dir.mkdir(parents=True, exist_ok=True)
     for width, height in ((1280, 900), (390, 844)):
         page, _ = open_page(
             browser,
-            f"{server}/{COURSE.lessons[0].name}.html",
+            f"{server}/{lesson.name}.html",
             allowed=(server, "data:"),
             width=width,
             height=height,
         )
+        heading = page.locator("h1").first.inner_text()
         target = target_dir / f"site_lesson_{width}px.png"
         page.screenshot(path=str(target))
         page.context.close()
-        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
+        assert heading == f"{lesson.number} · {lesson.title}", f"{target.name} shows {heading!r}"
+        with Image.open(target) as image:
+            assert (image.format, image.size) == ("PNG", (width, height))
+            pixels = np.asarray(image.convert("RGB"))
+        # A blank, error or unstyled page is its background colour almost everywhere (over
+        # 90%: a 404 page 98-99%, without the stylesheets 91-92%); the lesson page's sidebar,
+        # heading, downloads box and text leave the background 70-80%, with ink in most rows.
+        _, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
+        background = counts.max() / counts.sum()
+        assert background < 0.9, f"{target.name} is {background:.0%} one colour"
+        inked_rows = (np.ptp(pixels, axis=(1, 2)) > 0).mean()
+        assert inked_rows > 0.3, f"{target.name} has ink in {inked_rows:.0%} of its rows"
