@@ -154,7 +154,20 @@ def test_on_this_machine_the_answer_is_between_one_and_the_affinity_mask():
     assert 1 <= available_cpus() <= len(mask)
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux-only affinity call")
+def test_without_an_affinity_mask_every_cpu_of_the_machine_is_available(monkeypatch):
+    # macOS and Windows have no os.sched_getaffinity: simulated here by removing it.
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert available_cpus(read=reader({})) == 3
+    files = {"/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/cpu.max": "150000 100000\n"}
+    assert available_cpus(read=reader(files)) == 2, "a quota still limits the count"
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # the count can be unknown
+    assert available_cpus(read=reader({})) == 1
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="pinning a process needs os.sched_setaffinity (Linux only)"
+)
 def test_a_process_pinned_to_one_cpu_sees_one_cpu():
     first = min(os.sched_getaffinity(0))
     code = (

@@ -45,7 +45,9 @@ __all__ = [
     "fit_record",
     "fit_table",
     "machine",
+    "memory_metric_of",
     "merge_recorded",
+    "peak_memory_label",
     "missing_backends",
     "notebook_table",
     "read_markdown_tables",
@@ -237,14 +239,17 @@ class NotebookRun:
         Wall time from kernel start to the end of the notebook's last cell.
     cpu_s : float
         CPU seconds (user + system) of the kernel and every process it started.
-    peak_pss_mib : float
-        Peak summed PSS of the kernel and its processes (the memory one student costs).
+    peak_mib : float
+        Peak summed memory of the kernel and its processes (the memory one student costs).
     kernel_start_s, imports_s, cells_s : float
         Kernel start-up, first code cell (imports), all cells.
     fits : list of dict
         One :func:`fit_record` per NUTS fit found in the namespace.
     backends : list of dict
         Backend comparison records (empty unless requested).
+    memory : str
+        The metric of ``peak_mib``: ``"pss"`` (Linux) or ``"rss"`` where there is no PSS
+        (:func:`usage.memory_metric`).
     """
 
     notebook: str
@@ -252,12 +257,13 @@ class NotebookRun:
     cpus: int
     wall_s: float
     cpu_s: float
-    peak_pss_mib: float
+    peak_mib: float
     kernel_start_s: float
     imports_s: float
     cells_s: float
     fits: list[dict]
     backends: list[dict]
+    memory: str
 
 
 def _cell_seconds(cell: NotebookNode) -> float:
@@ -332,7 +338,7 @@ def run_notebook(
     with client.setup_kernel(env=kernel_env(extra)):
         kernel_start = time.perf_counter() - start
         kernel = usage.kernel_process(client)
-        sampler = usage.PssSampler(kernel, 0.2)
+        sampler = usage.MemorySampler(kernel, 0.2)
         sampler.start()
         for index, cell in enumerate(nb.cells):
             if index == n_own:  # the notebook ends here; the rest is measurement
@@ -347,12 +353,13 @@ def run_notebook(
         cpus=available_cpus() if cpu_ids is None else len(cpu_ids),
         wall_s=wall,
         cpu_s=cpu,
-        peak_pss_mib=sampler.peak_mib,
+        peak_mib=sampler.peak_mib,
         kernel_start_s=kernel_start,
         imports_s=_cell_seconds(code_cells[0]),
         cells_s=sum(_cell_seconds(c) for c in code_cells),
         fits=_last_json(nb.cells[n_own].outputs),
         backends=_last_json(nb.cells[-1].outputs) if backends else [],
+        memory=sampler.metric,
     )
 
 
@@ -368,7 +375,7 @@ def notebook_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``notebook, cache, cpus, wall_s, kernel_start_s, imports_s, sampling_s,
-        other_s, cpu_s, peak_pss_mib``.
+        other_s, cpu_s, peak_pss_mib`` (``peak_rss_mib`` for runs measured as RSS).
     """
     rows = []
     for run in runs:
@@ -384,7 +391,7 @@ def notebook_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
                 "sampling_s": sampling,
                 "other_s": max(run.cells_s - run.imports_s - sampling, 0.0),
                 "cpu_s": run.cpu_s,
-                "peak_pss_mib": run.peak_pss_mib,
+                usage.peak_key(run.memory): run.peak_mib,
             }
         )
     return pd.DataFrame(rows).round(1)
@@ -546,6 +553,14 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
+def _plan(cold: bool) -> list[tuple[str, int | None]]:
+    """Return the runs of each notebook, ``(cache, cpus)``: 1 CPU only where pinning works."""
+    if not cold:
+        return [("warm", None)]
+    one_cpu = [("warm", 1)] if usage.can_pin_cpus() else []
+    return [("cold", None), ("warm", None), *one_cpu]
+
+
 def run_benchmark(
     notebooks: Sequence[Notebook],
     out_dir: Path,
@@ -564,9 +579,9 @@ def run_benchmark(
         Output folder (created).
     cold : bool, default True
         Measure each notebook with an empty private compile cache, then warm in that cache
-        (on every CPU, then on one CPU), and compare the centered and non-centered fits the
-        manifest names. Otherwise run each notebook once with the user's own compile cache
-        (warm once the course has been run).
+        (on every CPU, then on one CPU where a kernel can be pinned: Linux), and compare the
+        centered and non-centered fits the manifest names. Otherwise run each notebook once
+        with the user's own compile cache (warm once the course has been run).
     backends : sequence of str, default ()
         Alternative NUTS backends to compare with PyMC's own (e.g. ``("nutpie", "numpyro")``),
         on the warm run of every lesson with a final model.
@@ -579,10 +594,12 @@ def run_benchmark(
         The tables, by name.
     """
     runs = []
+    plan = _plan(cold)
+    if cold and not usage.can_pin_cpus():
+        report("no 1-CPU runs: pinning a kernel to one CPU needs os.sched_setaffinity (Linux)")
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         for i, notebook in enumerate(notebooks, start=1):
             compiledir = Path(tmp) / notebook.name if cold else None
-            plan = [("cold", None), ("warm", None), ("warm", 1)] if cold else [("warm", None)]
             for cache, cpus in plan:
                 what = f"{cache} cache, {cpus or 'all'} CPU(s)"
                 report(progress_line(i, len(notebooks), notebook.name, f"{what} ..."))
@@ -595,7 +612,7 @@ def run_benchmark(
                     cpus=cpus,
                 )
                 runs.append(run)
-                done = f"{what}: {run.wall_s:.1f} s, {run.peak_pss_mib:.0f} MiB"
+                done = f"{what}: {run.wall_s:.1f} s, {run.peak_mib:.0f} MiB {run.memory.upper()}"
                 report(progress_line(i, len(notebooks), notebook.name, done))
     tables = {"notebooks": notebook_table(runs), "fits": fit_table(runs)}
     if cold:
@@ -651,6 +668,54 @@ def machine(cpuinfo: str | None = None) -> str:
     else:
         simd = ""
     return f"{platform.system()} {platform.machine()}, {model}{simd}, {available_cpus()} CPUs"
+
+
+def memory_metric_of(notebooks: pd.DataFrame) -> str:
+    """Return the memory metric a :func:`notebook_table` was measured in: ``"pss"`` or ``"rss"``.
+
+    Parameters
+    ----------
+    notebooks : pandas.DataFrame
+        A notebook table, with a ``peak_pss_mib`` or a ``peak_rss_mib`` column.
+
+    Returns
+    -------
+    str
+        The metric of its peak-memory column.
+
+    Raises
+    ------
+    ValueError
+        If the table has no peak-memory values, or both PSS and RSS values.
+
+    Examples
+    --------
+    >>> memory_metric_of(pd.DataFrame({"notebook": ["01"], "peak_rss_mib": [500.0]}))
+    'rss'
+    """
+    found = [
+        metric
+        for metric in usage.MEMORY_METRICS
+        if usage.peak_key(metric) in notebooks and notebooks[usage.peak_key(metric)].notna().any()
+    ]
+    if len(found) != 1:
+        raise ValueError(
+            f"the notebook table must hold peak memory of one metric, PSS or RSS; it has {found}: "
+            "measure every notebook on one platform (PSS on Linux, RSS elsewhere)."
+        )
+    return found[0]
+
+
+def peak_memory_label(metric: str) -> str:
+    """Return the name of :func:`summary_table`'s peak-memory column: it names the metric.
+
+    Examples
+    --------
+    >>> peak_memory_label("rss")
+    'peak memory (RSS, MiB)'
+    """
+    usage.peak_key(metric)  # validates the metric
+    return f"peak memory ({metric.upper()}, MiB)"
 
 
 def benchmark_markdown(tables: dict[str, pd.DataFrame]) -> str:
@@ -728,7 +793,8 @@ def merge_recorded(
     Raises
     ------
     ValueError
-        If ``new`` is not a full benchmark, or the recorded one lacks a table.
+        If ``new`` is not a full benchmark, the recorded one lacks a table, or the two measured
+        memory differently (PSS and RSS).
     """
     if "summary" not in new:
         raise ValueError("only a full benchmark (cold and warm runs) is recorded: drop --quick.")
@@ -737,6 +803,16 @@ def merge_recorded(
         raise ValueError(
             f"the recorded benchmark has no {missing} table: record the whole course once "
             "with `course bench --record` (no notebook names)."
+        )
+    old_metric, new_metric = (
+        memory_metric_of(recorded["notebooks"]),
+        memory_metric_of(new["notebooks"]),
+    )
+    if old_metric != new_metric:
+        raise ValueError(
+            f"the recorded benchmark measured memory as {old_metric.upper()}, this run as "
+            f"{new_metric.upper()}: record the whole course on one platform (`course bench "
+            "--record`, no notebook names)."
         )
     measured = set(new["runs"]["notebook"])
     rank = {name: i for i, name in enumerate(order)}
@@ -768,10 +844,11 @@ def summary_table(notebooks: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``notebook``, ``first run (s)``, ``re-run (s)``, ``re-run, 1 CPU (s)``,
-        ``CPU, first run (s)``, ``peak memory (MiB)`` (the larger of the two warm runs and
-        the cold run) and ``slowest fit (s)``.
+        ``CPU, first run (s)``, ``peak memory (PSS, MiB)`` (the largest of all runs; ``RSS``
+        where it was measured as RSS, see :func:`peak_memory_label`) and ``slowest fit (s)``.
     """
     rows = []
+    metric = memory_metric_of(notebooks)
     all_cpus = int(notebooks["cpus"].max())
     for name, group in notebooks.groupby("notebook", sort=False):
         by = {(r.cache, r.cpus): r for r in group.itertuples()}
@@ -784,7 +861,7 @@ def summary_table(notebooks: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
                 "re-run (s)": warm.wall_s,
                 "re-run, 1 CPU (s)": one.wall_s if one is not None else None,
                 "CPU, first run (s)": cold.cpu_s,
-                "peak memory (MiB)": group["peak_pss_mib"].max(),
+                peak_memory_label(metric): group[usage.peak_key(metric)].max(),
                 "slowest fit (s)": slowest,
             }
         )
@@ -870,6 +947,16 @@ def _runs_phrase(runs: pd.DataFrame | None) -> str:
     )
 
 
+def _memory_note(metric: str) -> str:
+    """Return a sentence for the stamp of a record whose memory is not PSS (empty for PSS)."""
+    if metric == "pss":
+        return ""
+    return (
+        f" Memory is {metric.upper()}: this platform reports no PSS, and RSS counts memory "
+        "shared between processes once per process, so it overstates what a student costs."
+    )
+
+
 def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) -> list[Path]:
     """Write a full benchmark to the documentation: docs/benchmark.md and generated regions.
 
@@ -880,7 +967,8 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
     root : pathlib.Path
         The course root.
     server_mib : float
-        Measured memory of an idle Jupyter server (:func:`usage.idle_server_pss_mib`).
+        Measured memory of an idle Jupyter server, in the metric of the tables
+        (``usage.idle_server_mib(memory_metric_of(tables["notebooks"]))``).
 
     Returns
     -------
@@ -890,14 +978,17 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
     if "summary" not in tables:
         raise ValueError("only a full benchmark (cold and warm runs) is recorded: drop --quick.")
     summary = tables["summary"]
+    metric = memory_metric_of(tables["notebooks"])
+    peak = peak_memory_label(metric)
     one_cpu = tables["notebooks"][tables["notebooks"]["cpus"] == 1]
-    demanding = summary.loc[summary["peak memory (MiB)"].idxmax()]
+    demanding = summary.loc[summary[peak].idxmax()]
     cpu_first = float(summary["CPU, first run (s)"].max())
-    sizing = sizing_table(float(demanding["peak memory (MiB)"]), server_mib, cpu_first)
+    sizing = sizing_table(float(demanding[peak]), server_mib, cpu_first)
     docs = root / "docs" / "benchmark.md"
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(benchmark_markdown(tables))
     stamp = f"Measured by `course bench --record` on {_runs_phrase(tables.get('runs'))}."
+    stamp += _memory_note(metric)
     written = [docs]
     readme = root / "README.md"
     if readme.is_file():
@@ -907,13 +998,13 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
         per_student = pd.DataFrame(
             {
                 "quantity": [
-                    "peak memory of the most demanding lesson (PSS, MiB)",
-                    "memory of an idle Jupyter server with JupyterLab (PSS, MiB)",
+                    f"peak memory of the most demanding lesson ({metric.upper()}, MiB)",
+                    f"memory of an idle Jupyter server with JupyterLab ({metric.upper()}, MiB)",
                     "CPU seconds of the most demanding lesson, first run",
                     "wall time of the slowest lesson on 1 CPU, re-run (s)",
                 ],
                 "value": [
-                    round(float(demanding["peak memory (MiB)"])),
+                    round(float(demanding[peak])),
                     round(server_mib),
                     round(cpu_first),
                     round(float(one_cpu["wall_s"].max())) if len(one_cpu) else "-",

@@ -128,9 +128,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         old = bench.read_markdown_tables(recorded.read_text(encoding="utf-8"))
         tables = bench.merge_recorded(old, tables, [nb.name for nb in course.notebooks])
     if args.record:
-        from course_utils.tools.usage import idle_server_pss_mib
+        from course_utils.tools.usage import idle_server_mib
 
-        for path in bench.record(tables, course.root, server_mib=idle_server_pss_mib()):
+        # The idle server is measured in the metric of the tables (PSS on Linux, else RSS).
+        server_mib = idle_server_mib(bench.memory_metric_of(tables["notebooks"]))
+        for path in bench.record(tables, course.root, server_mib=server_mib):
             print(f"recorded in {path}")
     return 0
 

@@ -8,36 +8,47 @@ sampler workers, the compiler PyTensor calls):
   descendants is summed, and the largest sum is kept. PSS divides each shared page between
   the processes that map it, so the sum over a process tree counts forked workers' shared
   pages once: it is the memory the tree adds to the machine. A peak shorter than the
-  interval can be missed.
+  interval can be missed. PSS exists only on Linux; elsewhere the resident set size (RSS) is
+  summed instead, which counts a shared page once per process that maps it (an upper bound),
+  and every result names its metric (:func:`memory_metric`, ``peak_rss_mib``), so an RSS
+  number is never presented as PSS.
 - **CPU seconds**: user + system time of the kernel and its descendants, read once, right
   after the last cell. Every live process in the tree contributes its own time plus that of
   the children it has already waited for (``children_user``/``children_system``, the
   ``cutime``/``cstime`` of ``/proc/<pid>/stat``). A sampler worker that has exited and been
   joined is therefore counted in its parent's total, a live or not yet reaped (zombie) process
   in its own. Processes that leave the tree before they exit (daemonised, re-parented) are not
-  counted; PyMC's workers and PyTensor's compiler calls are waited for by the kernel.
+  counted; PyMC's workers and PyTensor's compiler calls are waited for by the kernel. Only
+  Linux reports the waited-for children's time: psutil gives 0 for it on macOS and Windows,
+  where the time of workers that have already exited is missing from the total.
 - **wall seconds**: from the kernel's start to the end of the last cell.
 
 With ``cpus=n`` the kernel is started on the first ``n`` CPUs of this process's affinity mask
 (set before the kernel's interpreter starts, so all its threads and all the processes it
-starts inherit it), which simulates a server that gives each student ``n`` CPUs.
+starts inherit it), which simulates a server that gives each student ``n`` CPUs. Pinning needs
+``os.sched_setaffinity`` (Linux, :func:`can_pin_cpus`).
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "MEMORY_METRICS",
     "MIB",
+    "MemorySampler",
     "NotebookUsage",
-    "PssSampler",
-    "idle_server_pss_mib",
+    "can_pin_cpus",
+    "idle_server_mib",
     "kernel_manager_class",
     "kernel_process",
     "measure_notebook",
+    "memory_metric",
+    "peak_key",
     "pinned_cpu_ids",
+    "process_memory_bytes",
     "process_tree",
     "run_measured",
     "tree_cpu_seconds",
-    "tree_pss_bytes",
+    "tree_memory_bytes",
 ]
 
 import os
@@ -55,6 +66,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 MIB = 2**20
+#: The memory metrics a reading can be: proportional set size (Linux) or resident set size.
+MEMORY_METRICS = ("pss", "rss")
 
 # Run by the kernel's own command line when it is pinned: set the affinity mask, then become
 # the kernel (exec keeps the process id, so the kernel manager's pid is the kernel's).
@@ -90,28 +103,103 @@ def process_tree(root: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def tree_pss_bytes(root: psutil.Process) -> int:
-    """Return the summed PSS of a process and its descendants, in bytes.
+def memory_metric() -> str:
+    """Return the memory metric this platform can read: ``"pss"`` on Linux, else ``"rss"``.
+
+    psutil reports the proportional set size (``memory_full_info().pss``) only on Linux.
+    Elsewhere the resident set size (``memory_info().rss``) is the fallback; summed over a
+    process tree it counts pages shared with forked workers once per process, so it overstates
+    what the tree adds to the machine.
+
+    Returns
+    -------
+    str
+        ``"pss"`` if this process's ``memory_full_info()`` has a ``pss`` field, else ``"rss"``.
+
+    Examples
+    --------
+    >>> memory_metric() in MEMORY_METRICS
+    True
+    """
+    try:
+        info = psutil.Process().memory_full_info()
+    except psutil.AccessDenied:  # some platforms restrict the full reading
+        return "rss"
+    return "pss" if hasattr(info, "pss") else "rss"
+
+
+def peak_key(metric: str) -> str:
+    """Return the name a peak of ``metric`` is reported under, in MiB.
+
+    Examples
+    --------
+    >>> peak_key("pss"), peak_key("rss")
+    ('peak_pss_mib', 'peak_rss_mib')
+    """
+    if metric not in MEMORY_METRICS:
+        raise ValueError(f"memory metric must be one of {MEMORY_METRICS}, got {metric!r}.")
+    return f"peak_{metric}_mib"
+
+
+def process_memory_bytes(proc: psutil.Process, metric: str) -> int:
+    """Return one process's memory in bytes, as PSS or RSS.
+
+    Parameters
+    ----------
+    proc : psutil.Process
+        The process.
+    metric : {"pss", "rss"}
+        What to read (see :func:`memory_metric`).
+
+    Returns
+    -------
+    int
+        ``memory_full_info().pss`` or ``memory_info().rss``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown metric, or ``"pss"`` where the platform has no PSS.
+
+    Examples
+    --------
+    >>> process_memory_bytes(psutil.Process(), "rss") > 0
+    True
+    """
+    if metric == "rss":
+        return int(proc.memory_info().rss)
+    if metric != "pss":
+        raise ValueError(f"memory metric must be one of {MEMORY_METRICS}, got {metric!r}.")
+    pss = getattr(proc.memory_full_info(), "pss", None)
+    if pss is None:
+        raise ValueError("this platform reports no PSS (Linux only): measure 'rss' instead.")
+    return int(pss)
+
+
+def tree_memory_bytes(root: psutil.Process, metric: str) -> int:
+    """Return the summed PSS or RSS of a process and its descendants, in bytes.
 
     Parameters
     ----------
     root : psutil.Process
         The top process.
+    metric : {"pss", "rss"}
+        What to sum (see :func:`memory_metric`).
 
     Returns
     -------
     int
-        Sum of ``memory_full_info().pss``; processes that exit while being read count 0.
+        Sum of :func:`process_memory_bytes`; processes that exit while being read count 0.
 
     Examples
     --------
-    >>> tree_pss_bytes(psutil.Process()) > 0
+    >>> tree_memory_bytes(psutil.Process(), memory_metric()) > 0
     True
     """
     total = 0
     for proc in process_tree(root):
         try:
-            total += proc.memory_full_info().pss
+            total += process_memory_bytes(proc, metric)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue  # gone: it holds no memory any more
     return total
@@ -153,24 +241,25 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
 
 
 @dataclass
-class PssSampler:
-    """Background thread summing the PSS of a process tree every ``interval`` seconds.
+class MemorySampler:
+    """Background thread summing the memory of a process tree every ``interval`` seconds.
 
     Call :meth:`start`, then :meth:`stop`; the readings are in :attr:`samples` and the peak
-    is :attr:`peak_mib`.
+    is :attr:`peak_mib`, all in :attr:`metric` (PSS on Linux, RSS elsewhere).
     """
 
     root: psutil.Process
     interval: float
+    metric: str = field(default_factory=memory_metric)
     samples: list[tuple[float, int]] = field(default_factory=list)
     max_processes: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def sample(self) -> None:
-        """Read the tree's summed PSS now."""
+        """Read the tree's summed memory now."""
         self.max_processes = max(self.max_processes, len(process_tree(self.root)))
-        self.samples.append((time.monotonic(), tree_pss_bytes(self.root)))
+        self.samples.append((time.monotonic(), tree_memory_bytes(self.root, self.metric)))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -180,7 +269,7 @@ class PssSampler:
 
     def start(self) -> None:
         """Start reading every ``interval`` seconds, in a background thread."""
-        self._thread = threading.Thread(target=self._run, name="pss-sampler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -192,8 +281,8 @@ class PssSampler:
 
     @property
     def peak_mib(self) -> float:
-        """The largest summed PSS read, in MiB."""
-        return max(pss for _, pss in self.samples) / MIB
+        """The largest summed reading (of :attr:`metric`), in MiB."""
+        return max(value for _, value in self.samples) / MIB
 
 
 class _PinnedKernelManager(AsyncKernelManager):
@@ -204,6 +293,17 @@ class _PinnedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         return [sys.executable, "-c", _PIN_AND_EXEC, ",".join(map(str, self.cpu_ids)), *cmd]
+
+
+def can_pin_cpus() -> bool:
+    """Return whether a kernel can be pinned to CPUs here (``os.sched_setaffinity``: Linux).
+
+    Examples
+    --------
+    >>> can_pin_cpus() == hasattr(os, "sched_setaffinity")
+    True
+    """
+    return hasattr(os, "sched_setaffinity") and hasattr(os, "sched_getaffinity")
 
 
 def pinned_cpu_ids(cpus: int | None) -> tuple[int, ...] | None:
@@ -229,16 +329,16 @@ def pinned_cpu_ids(cpus: int | None) -> tuple[int, ...] | None:
 
     Examples
     --------
-    >>> pinned_cpu_ids(1) == (min(os.sched_getaffinity(0)),)
-    True
     >>> pinned_cpu_ids(None) is None
     True
+    >>> len(pinned_cpu_ids(1)) if can_pin_cpus() else 1
+    1
     """
     if cpus is None:
         return None
     if isinstance(cpus, bool) or not isinstance(cpus, int):
         raise TypeError(f"cpus must be an int or None, got {type(cpus).__name__}.")
-    if not hasattr(os, "sched_setaffinity"):
+    if not can_pin_cpus():
         raise ValueError(
             "pinning a kernel to CPUs needs os.sched_setaffinity (Linux); use cpus=None."
         )
@@ -266,7 +366,7 @@ def kernel_manager_class(cpu_ids: tuple[int, ...] | None) -> type[AsyncKernelMan
 
 
 def kernel_process(client: NotebookClient) -> psutil.Process:
-    """Return the process of a started client's kernel (for :class:`PssSampler`)."""
+    """Return the process of a started client's kernel (for :class:`MemorySampler`)."""
     provisioner = client.km.provisioner if client.km is not None else None
     pid = getattr(provisioner, "pid", None)
     if pid is None:
@@ -280,10 +380,12 @@ class NotebookUsage:
 
     Attributes
     ----------
-    peak_pss_mib, cpu_s, wall_s : float
-        Peak summed PSS (MiB), CPU seconds, wall seconds.
+    peak_mib, cpu_s, wall_s : float
+        Peak summed memory (MiB, of ``memory``), CPU seconds, wall seconds.
+    memory : str
+        The metric of ``peak_mib`` and ``samples``: ``"pss"`` (Linux) or ``"rss"``.
     samples : list of (float, int)
-        ``(time.monotonic(), PSS bytes)`` of every reading.
+        ``(time.monotonic(), bytes)`` of every reading.
     max_processes : int
         Largest number of processes seen in the tree at one reading.
     kernel_pid : int
@@ -292,7 +394,8 @@ class NotebookUsage:
         The executed notebook, with its outputs.
     """
 
-    peak_pss_mib: float
+    peak_mib: float
+    memory: str
     cpu_s: float
     wall_s: float
     samples: list[tuple[float, int]]
@@ -320,7 +423,7 @@ def run_measured(
     cpus : int or None, default None
         Pin the kernel (and so everything it starts) to this many CPUs.
     interval : float, default 0.2
-        Seconds between PSS readings.
+        Seconds between memory readings.
     cwd : pathlib.Path, optional
         Working folder of the kernel (default: the current folder).
     env : mapping, optional
@@ -363,7 +466,7 @@ def run_measured(
             raise RuntimeError(
                 f"the kernel runs on CPUs {kernel.cpu_affinity()}, not the requested {cpu_ids}."
             )
-        sampler = PssSampler(kernel, interval)
+        sampler = MemorySampler(kernel, interval)
         sampler.start()
         try:
             for index, cell in enumerate(nb.cells):
@@ -372,9 +475,9 @@ def run_measured(
             sampler.stop()
         wall = time.monotonic() - start
         cpu = tree_cpu_seconds(kernel)
-    peak = max(pss for _, pss in sampler.samples)
     return NotebookUsage(
-        peak_pss_mib=peak / MIB,
+        peak_mib=sampler.peak_mib,
+        memory=sampler.metric,
         cpu_s=cpu,
         wall_s=wall,
         samples=sampler.samples,
@@ -404,7 +507,7 @@ def measure_notebook(
         Pin the kernel (and its sampler workers) to this many CPUs; None runs it on all the
         CPUs this process may use.
     interval : float, default 0.2
-        Seconds between PSS readings.
+        Seconds between memory readings.
     env : mapping, optional
         Environment of the kernel (default: ``os.environ``), e.g. with ``COURSE_DATA_DIR``.
     kernel_name : str, default "python3"
@@ -415,7 +518,8 @@ def measure_notebook(
     Returns
     -------
     dict of str to float
-        ``peak_pss_mib`` (MiB), ``cpu_s`` and ``wall_s`` (seconds), and ``max_processes``.
+        ``peak_pss_mib`` (MiB; ``peak_rss_mib`` where there is no PSS, see
+        :func:`memory_metric`), ``cpu_s`` and ``wall_s`` (seconds), and ``max_processes``.
 
     Raises
     ------
@@ -437,28 +541,31 @@ def measure_notebook(
         timeout=timeout,
     )
     return {
-        "peak_pss_mib": usage.peak_pss_mib,
+        peak_key(usage.memory): usage.peak_mib,
         "cpu_s": usage.cpu_s,
         "wall_s": usage.wall_s,
         "max_processes": float(usage.max_processes),
     }
 
 
-def idle_server_pss_mib(*, timeout: float = 120) -> float:
-    """Start a Jupyter server with JupyterLab on a free local port; return its PSS in MiB.
+def idle_server_mib(metric: str, *, timeout: float = 120) -> float:
+    """Start a Jupyter server with JupyterLab on a free local port; return its memory in MiB.
 
     This is what every student's server costs before a notebook runs. The server is
     started with no token and no browser, read once it answers, and stopped.
 
     Parameters
     ----------
+    metric : {"pss", "rss"}
+        What to read: the metric of the benchmark it is reported with (see
+        :func:`memory_metric`).
     timeout : float, default 120
         Seconds allowed for the server to answer.
 
     Returns
     -------
     float
-        Summed PSS of the server and its children, MiB.
+        Summed PSS or RSS of the server and its children, MiB.
 
     Raises
     ------
@@ -501,7 +608,7 @@ def idle_server_pss_mib(*, timeout: float = 120) -> float:
                         raise RuntimeError("the Jupyter server did not start") from None
                     time.sleep(0.5)
             time.sleep(1.0)  # let it settle after serving the page
-            return tree_pss_bytes(psutil.Process(server.pid)) / MIB
+            return tree_memory_bytes(psutil.Process(server.pid), metric) / MIB
         finally:
             server.terminate()
             try:

@@ -1,9 +1,12 @@
 """The benchmark is measured, never asserted on: these tests check that it works."""
 
+import os
+import sys
+
 import pandas as pd
 import pytest
 
-from course_utils.tools import bench, cli, manifest
+from course_utils.tools import bench, cli, manifest, usage
 
 TINY = """# %%
 import numpy as np
@@ -21,9 +24,9 @@ idata = noncentered_idata  # an alias must not be counted twice
 """
 
 
-def _run(name, cache, fits, backends=(), cpus=2, peak=500.0, wall=10.0, cpu=15.0):
+def _run(name, cache, fits, backends=(), cpus=2, peak=500.0, wall=10.0, cpu=15.0, memory="pss"):
     return bench.NotebookRun(
-        name, cache, cpus, wall, cpu, peak, 1.0, 2.0, 8.0, fits, list(backends)
+        name, cache, cpus, wall, cpu, peak, 1.0, 2.0, 8.0, fits, list(backends), memory=memory
     )
 
 
@@ -96,7 +99,7 @@ def test_summary_has_one_row_per_notebook_with_the_largest_peak():
             "re-run (s)": 12.0,
             "re-run, 1 CPU (s)": 25.0,
             "CPU, first run (s)": 90.0,
-            "peak memory (MiB)": 700.0,
+            "peak memory (PSS, MiB)": 700.0,
             "slowest fit (s)": 3.5,
         },
         {
@@ -105,7 +108,7 @@ def test_summary_has_one_row_per_notebook_with_the_largest_peak():
             "re-run (s)": 15.0,
             "re-run, 1 CPU (s)": 20.0,
             "CPU, first run (s)": 60.0,
-            "peak memory (MiB)": 950.0,
+            "peak memory (PSS, MiB)": 950.0,
             "slowest fit (s)": 5.0,
         },
     ]
@@ -178,11 +181,11 @@ def test_reparameterization_names_missing_fits():
         bench.reparameterization_table([_run("05", "warm", [FIT])], "05", "a_idata", "nope")
 
 
-def _full(name, peak, date="2026-01-02"):
+def _full(name, peak, date="2026-01-02", memory="pss"):
     runs = [
-        _run(name, "cold", [{**FIT, "fit": f"{name}_idata"}], peak=peak),
-        _run(name, "warm", [{**FIT, "fit": f"{name}_idata"}], peak=peak),
-        _run(name, "warm", [FIT], cpus=1, peak=peak),
+        _run(name, "cold", [{**FIT, "fit": f"{name}_idata"}], peak=peak, memory=memory),
+        _run(name, "warm", [{**FIT, "fit": f"{name}_idata"}], peak=peak, memory=memory),
+        _run(name, "warm", [FIT], cpus=1, peak=peak, memory=memory),
     ]
     tables = {"notebooks": bench.notebook_table(runs), "fits": bench.fit_table(runs)}
     tables["summary"] = bench.summary_table(tables["notebooks"], tables["fits"])
@@ -206,7 +209,7 @@ def test_a_partial_record_replaces_only_the_measured_notebooks():
     }
     new = _full("02_y", 700.0, date="2026-02-03")
     merged = bench.merge_recorded(old, new, ["01_x", "02_y", "03_z"])
-    summary = merged["summary"].set_index("notebook")["peak memory (MiB)"]
+    summary = merged["summary"].set_index("notebook")["peak memory (PSS, MiB)"]
     assert summary.to_dict() == {"01_x": 500.0, "02_y": 700.0}
     assert merged["runs"]["date"].tolist() == ["2026-01-02", "2026-02-03"]
     assert merged["fits"]["fit"].tolist() == ["01_x_idata", "02_y_idata"]
@@ -295,6 +298,10 @@ def tiny(tmp_path) -> manifest.Notebook:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    sys.platform != "linux",
+    reason="the 1-CPU run pins the kernel (os.sched_setaffinity) and memory is PSS: Linux only",
+)
 def test_benchmark_runs_a_notebook_cold_and_warm(tiny, tmp_path):
     lines = []
     tables = bench.run_benchmark([tiny], tmp_path / "out", report=lines.append)
@@ -365,3 +372,59 @@ def test_cli_quick_mode_skips_cold_runs(monkeypatch, tmp_path, capsys):
     assert calls["cold"] is True and calls["backends"] == ["nutpie"]
     assert cli.main(["bench", "--quick", "--record", "--out", str(tmp_path)]) == 2
     assert "--record writes the course's benchmark" in capsys.readouterr().err
+
+
+# Platforms without PSS (macOS, Windows) measure RSS: simulated by the runs' ``memory`` field,
+# which run_notebook takes from usage.memory_metric() (tested in test_usage.py).
+
+
+def test_rss_runs_are_labelled_rss_in_every_table_and_in_the_docs(tmp_path):
+    runs = [_run("01_x", c, [FIT], cpus=n, memory="rss") for c, n in [("cold", 2), ("warm", 2)]]
+    notebooks = bench.notebook_table(runs)
+    assert "peak_rss_mib" in notebooks and "peak_pss_mib" not in notebooks
+    summary = bench.summary_table(notebooks, bench.fit_table(runs))
+    assert "peak memory (RSS, MiB)" in summary and not summary.columns.str.contains("PSS").any()
+    tables = {"notebooks": notebooks, "fits": bench.fit_table(runs), "summary": summary}
+    (tmp_path / "docs").mkdir()
+    region = "<!-- begin generated: {0} -->\nold\n<!-- end generated: {0} -->\n"
+    (tmp_path / "README.md").write_text(region.format("bench"))
+    (tmp_path / "docs" / "teaching.md").write_text(region.format("sizing"))
+    bench.record(tables, tmp_path, server_mib=50.0)
+    guide = (tmp_path / "docs" / "teaching.md").read_text()
+    assert "| peak memory of the most demanding lesson (RSS, MiB) | 500 |" in guide
+    assert "| memory of an idle Jupyter server with JupyterLab (RSS, MiB) | 50 |" in guide
+    assert "(PSS, MiB)" not in guide
+    for text in (guide, (tmp_path / "README.md").read_text()):
+        assert "Memory is RSS: this platform reports no PSS" in text
+    assert "| wall time of the slowest lesson on 1 CPU, re-run (s) | - |" in guide
+
+
+def test_pss_and_rss_are_never_mixed():
+    old = _full("01_x", 500.0)
+    with pytest.raises(ValueError, match="measured memory as PSS, this run as RSS"):
+        bench.merge_recorded(old, _full("02_y", 700.0, memory="rss"), ["01_x", "02_y"])
+    mixed = [_run("01_x", "cold", [FIT]), _run("01_x", "warm", [FIT], memory="rss")]
+    with pytest.raises(ValueError, match=r"one metric, PSS or RSS; it has \['pss', 'rss'\]"):
+        bench.summary_table(bench.notebook_table(mixed), bench.fit_table(mixed))
+
+
+def test_without_pinning_the_benchmark_skips_the_one_cpu_run(monkeypatch, tiny, tmp_path):
+    # macOS has neither os.sched_setaffinity nor os.sched_getaffinity: simulated here.
+    monkeypatch.delattr(os, "sched_setaffinity", raising=False)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    calls = []
+    fits = [{**FIT, "fit": "centered_idata"}, {**FIT, "fit": "noncentered_idata"}]
+
+    def fake(notebook, *, compiledir, cache, backends, cpus):
+        calls.append((cache, cpus))
+        usage.pinned_cpu_ids(cpus)  # what the real run_notebook asks first
+        return _run(notebook.name, cache, fits, memory="rss")
+
+    monkeypatch.setattr(bench, "run_notebook", fake)
+    lines = []
+    tables = bench.run_benchmark([tiny], tmp_path / "out", report=lines.append)
+    assert calls == [("cold", None), ("warm", None)]
+    assert lines[0].startswith("no 1-CPU runs: pinning a kernel to one CPU needs")
+    assert lines[-1].endswith("MiB RSS")
+    assert tables["summary"]["re-run, 1 CPU (s)"].isna().all()
+    assert "peak memory (RSS, MiB)" in tables["summary"]
