@@ -34,12 +34,20 @@ from course_utils.environment import available_cpus
 from course_utils.tools import usage
 from course_utils.tools.docs import update_region
 from course_utils.tools.execute import read_source
-from course_utils.tools.manifest import Notebook, kernel_client, kernel_env, progress_line
+from course_utils.tools.manifest import (
+    Notebook,
+    check_names_bound,
+    is_python_name,
+    kernel_client,
+    kernel_env,
+    progress_line,
+)
 
 __all__ = [
     "BACKENDS",
     "NotebookRun",
     "backend_table",
+    "backends_cell",
     "benchmark_markdown",
     "describe_fits",
     "fit_record",
@@ -56,6 +64,7 @@ __all__ = [
     "record",
     "run_notebook",
     "sample_backends",
+    "sample_named_model",
     "sizing_table",
     "summary_table",
     "to_markdown",
@@ -67,15 +76,10 @@ BACKENDS = ("nutpie", "numpyro")
 #: Names of hyperparameters (population parameters) by the course's conventions.
 HYPER_PREFIXES = ("mu_", "sig_", "sigma_", "tau")
 
-# The cells run in the notebook's kernel after its last cell: they only call this module.
-_INSPECT_CELL = (
-    "import json as _json\nfrom course_utils.tools import bench as _bench\n"
-    "print(_json.dumps(_bench.describe_fits(globals())))"
-)
-_BACKENDS_CELL = (
-    "import json as _json\nfrom course_utils.tools import bench as _bench\n"
-    "print(_json.dumps(_bench.sample_backends({model}, {model!r}, {backends!r}, {target_accept})))"
-)
+# The cells run in the notebook's kernel after its last cell: they only call this module, and
+# values from the manifest reach them as one JSON string literal, never as code.
+_IMPORTS = "import json as _json\nfrom course_utils.tools import bench as _bench\n"
+_INSPECT_CELL = _IMPORTS + "print(_json.dumps(_bench.describe_fits(globals())))"
 
 
 def fit_record(name: str, idata: Any) -> dict[str, Any]:
@@ -198,6 +202,91 @@ def sample_backends(
     return rows
 
 
+def sample_named_model(
+    namespace: Mapping[str, Any], name: str, backends: Sequence[str], target_accept: float
+) -> list[dict[str, Any]]:
+    """Run :func:`sample_backends` on the model a notebook bound to ``name``.
+
+    Parameters
+    ----------
+    namespace : mapping
+        The notebook's globals.
+    name : str
+        The variable of the model (``final_model`` of ``course.toml``).
+    backends : sequence of str
+        As for :func:`sample_backends`.
+    target_accept : float
+        As the lesson samples it.
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`sample_backends`.
+
+    Raises
+    ------
+    LookupError
+        If the notebook bound no ``name``.
+
+    Examples
+    --------
+    >>> sample_named_model({"model": None}, "modle", ["pymc"], 0.9)
+    Traceback (most recent call last):
+    ...
+    LookupError: the notebook bound no 'modle' (final_model in course.toml); its names: model
+    """
+    if name not in namespace:
+        public = ", ".join(sorted(n for n in namespace if not n.startswith("_")))
+        raise LookupError(
+            f"the notebook bound no {name!r} (final_model in course.toml); its names: {public}"
+        )
+    return sample_backends(namespace[name], name, backends, target_accept)
+
+
+def backends_cell(name: str, backends: Sequence[str], target_accept: float) -> str:
+    """Return the kernel code that re-samples the model named ``name`` with each backend.
+
+    The values reach the kernel as one JSON string literal and the model is looked up in the
+    notebook's globals (:func:`sample_named_model`): no value is ever spliced in as code.
+
+    Parameters
+    ----------
+    name : str
+        The model's variable in the notebook (``final_model`` of ``course.toml``).
+    backends : sequence of str
+        NUTS backends, e.g. ``["pymc", "nutpie"]``.
+    target_accept : float
+        As the lesson samples it.
+
+    Returns
+    -------
+    str
+        The code of one cell; it prints the rows as JSON.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a Python name.
+
+    Examples
+    --------
+    >>> print(backends_cell("model", ["pymc"], 0.9))  # doctest: +ELLIPSIS
+    import json as _json
+    from course_utils.tools import bench as _bench
+    print(...sample_named_model(globals(), *_json.loads('["model", ["pymc"], 0.9]'))))
+    >>> backends_cell("my model", ["pymc"], 0.9)
+    Traceback (most recent call last):
+    ...
+    ValueError: final_model = 'my model' is not a Python name; fix it in course.toml.
+    """
+    if not is_python_name(name):
+        raise ValueError(f"final_model = {name!r} is not a Python name; fix it in course.toml.")
+    values = json.dumps([name, list(backends), float(target_accept)])
+    return _IMPORTS + (
+        f"print(_json.dumps(_bench.sample_named_model(globals(), *_json.loads({values!r}))))"
+    )
+
+
 def missing_backends(backends: Sequence[str]) -> list[str]:
     """Name the requested NUTS backends that cannot be used here.
 
@@ -279,6 +368,18 @@ def _last_json(outputs: Sequence[Mapping[str, Any]]) -> list[dict]:
     return json.loads(text.strip().splitlines()[-1])
 
 
+def _measurement_cells(notebook: Notebook, backends: Sequence[str]) -> list[str]:
+    """Return the code run after the notebook: describe its fits, then re-sample (backends)."""
+    if not backends:
+        return [_INSPECT_CELL]
+    if notebook.final_model is None or notebook.target_accept is None:
+        raise ValueError(
+            f"{notebook.name} has no final_model/target_accept in course.toml: name the model "
+            "to re-sample with the backends."
+        )
+    return [_INSPECT_CELL, backends_cell(notebook.final_model, backends, notebook.target_accept)]
+
+
 def run_notebook(
     notebook: Notebook,
     *,
@@ -313,23 +414,15 @@ def run_notebook(
     Raises
     ------
     ValueError
-        If backends are requested for a notebook without a final model in the manifest.
+        If backends are requested for a notebook without a final model in the manifest, or
+        the notebook does not bind a name the manifest gives (checked before a kernel starts,
+        :func:`~course_utils.tools.manifest.check_names_bound`).
     """
-    if backends and (notebook.final_model is None or notebook.target_accept is None):
-        raise ValueError(
-            f"{notebook.name} has no final_model/target_accept in course.toml: name the model "
-            "to re-sample with the backends."
-        )
+    check_names_bound(notebook)
+    measurement = _measurement_cells(notebook, backends)
     nb = read_source(notebook.source)
     n_own = len(nb.cells)
-    nb.cells.append(new_code_cell(_INSPECT_CELL))
-    if backends:
-        code = _BACKENDS_CELL.format(
-            model=notebook.final_model,
-            backends=list(backends),
-            target_accept=notebook.target_accept,
-        )
-        nb.cells.append(new_code_cell(code))
+    nb.cells.extend(new_code_cell(code) for code in measurement)
     extra = {"PYTENSOR_FLAGS": f"base_compiledir={compiledir}"} if compiledir else None
     client = kernel_client(nb, notebook.source.parent, timeout=1800, record_timing=True)
     cpu_ids = usage.pinned_cpu_ids(cpus)
@@ -592,7 +685,15 @@ def run_benchmark(
     -------
     dict of str to pandas.DataFrame
         The tables, by name.
+
+    Raises
+    ------
+    ValueError
+        If a notebook does not bind a name ``course.toml`` gives it (checked for every
+        notebook before the first kernel starts).
     """
+    for notebook in notebooks:  # a typo in course.toml fails now, not after hours of runs
+        check_names_bound(notebook)
     runs = []
     plan = _plan(cold)
     if cold and not usage.can_pin_cpus():

@@ -9,7 +9,10 @@ progress, so that each of these is written once.
 
 from __future__ import annotations
 
+import ast
+import difflib
 import hashlib
+import keyword
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -26,11 +29,15 @@ __all__ = [
     "EXECUTED_DIRNAME",
     "KERNEL_NAME",
     "MANIFEST_NAME",
+    "NAME_KEYS",
     "Course",
     "Notebook",
+    "bound_names",
+    "check_names_bound",
     "code_hash",
     "find_root",
     "has_tag",
+    "is_python_name",
     "kernel_client",
     "kernel_env",
     "load_course",
@@ -47,6 +54,15 @@ KINDS = ("deck", "lesson")
 _FOLDERS = {"deck": "slides", "lesson": "notebooks"}
 _OPTIONAL_KEYS = {"final_model", "target_accept", "centered_fit", "noncentered_fit"}
 _REQUIRED_KEYS = {"source", "kind", "title"}
+_FIT_FIX = "give the name the notebook binds the fit's InferenceData to (`<name> = pm.sample(...)`)"
+#: Keys whose values name a variable of the notebook (tools look them up in its kernel), with
+#: how to fix a bad value.
+NAME_KEYS = {
+    "final_model": "give the name of the pm.Model as bound in the notebook "
+    "(`with pm.Model() as <name>:`)",
+    "centered_fit": _FIT_FIX,
+    "noncentered_fit": _FIT_FIX,
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,18 @@ class Notebook:
     target_accept: float | None = None
     centered_fit: str | None = None
     noncentered_fit: str | None = None
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The notebook variables the manifest names, by key (:data:`NAME_KEYS` given only).
+
+        Examples
+        --------
+        >>> Notebook("01_a", "lesson", Path("notebooks/01_a.py"), "A", final_model="m").names
+        {'final_model': 'm'}
+        """
+        values = {key: getattr(self, key) for key in NAME_KEYS}
+        return {key: value for key, value in values.items() if value is not None}
 
     @property
     def number(self) -> str:
@@ -236,6 +264,27 @@ def find_root(start: Path | None = None) -> Path:
     )
 
 
+def is_python_name(value: object) -> bool:
+    """Tell whether ``value`` is a string that Python code can use as a variable name.
+
+    Examples
+    --------
+    >>> is_python_name("uranium_model"), is_python_name("uranium model")
+    (True, False)
+    >>> is_python_name("class"), is_python_name("model.fit"), is_python_name(3)
+    (False, False, False)
+    """
+    return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
+
+
+def _check_name_values(raw: Mapping[str, Any], where: str) -> None:
+    """Raise ValueError for the first :data:`NAME_KEYS` value that is not a Python name."""
+    for key, fix in NAME_KEYS.items():
+        value = raw.get(key)
+        if value is not None and not is_python_name(value):
+            raise ValueError(f"{where}: {key} = {value!r} is not a Python name; {fix}.")
+
+
 def _entry(raw: Mapping[str, Any], root: Path, index: int) -> Notebook:
     where = f"{root / MANIFEST_NAME}, notebook {index + 1}"
     missing = sorted(_REQUIRED_KEYS - raw.keys())
@@ -258,6 +307,7 @@ def _entry(raw: Mapping[str, Any], root: Path, index: int) -> Notebook:
         raise ValueError(f"{where}: {source} does not exist; fix the path or add the file.")
     if raw.get("target_accept") is not None and not 0 < float(raw["target_accept"]) < 1:
         raise ValueError(f"{where}: target_accept must be in (0, 1), got {raw['target_accept']}.")
+    _check_name_values(raw, f"{root / MANIFEST_NAME}, notebook {source.stem}")
     return Notebook(
         name=source.stem,
         kind=kind,
@@ -312,6 +362,113 @@ def load_course(root: Path | None = None) -> Course:
         )
     course = raw.get("course", {})
     return Course(root=root, title=str(course.get("title", root.name)), notebooks=notebooks)
+
+
+_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def bound_names(source: str) -> set[str]:
+    r"""Return the names a py:percent source binds in the notebook's namespace, statically.
+
+    Assignments, ``with ... as``, ``for`` targets, imports, and ``def``/``class`` names count;
+    names bound only inside a function, class, lambda or comprehension do not. Nothing runs.
+
+    Parameters
+    ----------
+    source : str
+        The text of the ``.py`` source (Jupytext comments out magics, so it parses).
+
+    Returns
+    -------
+    set of str
+        The names.
+
+    Raises
+    ------
+    SyntaxError
+        If the source is not valid Python.
+
+    Examples
+    --------
+    >>> sorted(bound_names("import pymc as pm\nwith pm.Model() as m:\n    a = [b for b in ()]"))
+    ['a', 'm', 'pm']
+    """
+    names: set[str] = set()
+    nodes: list[ast.AST] = [ast.parse(source)]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        if not isinstance(node, _SCOPES):
+            nodes.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _unbound(key: str, value: str, bound: set[str]) -> str:
+    """Describe a manifest name the notebook does not bind, with the closest bound names."""
+    close = difflib.get_close_matches(value, bound, n=3)
+    hint = f" (close: {', '.join(map(repr, close))})" if close else ""
+    return f"{key} = {value!r} is not bound in the notebook{hint}"
+
+
+def check_names_bound(notebook: Notebook) -> None:
+    r"""Check, without running anything, that the notebook binds every name the manifest gives.
+
+    Tools send code that looks these names up to the notebook's kernel; this reports a typo in
+    ``course.toml`` before a kernel starts rather than as an error inside it.
+
+    Parameters
+    ----------
+    notebook : Notebook
+        From the manifest; its source is read and parsed (:func:`bound_names`).
+
+    Raises
+    ------
+    ValueError
+        If a name of :attr:`Notebook.names` is not bound at the top level of the source, or
+        the source does not parse; the message names the notebook, the key and the fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     source = Path(folder) / "01_a.py"
+    ...     _ = source.write_text("with pm.Model() as model:\n    pass\n")
+    ...     notebook = Notebook("01_a", "lesson", source, "A", final_model="modle")
+    ...     check_names_bound(notebook)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: course.toml, notebook 01_a: final_model = 'modle' is not bound ... 'model'...
+    """
+    if not notebook.names:
+        return
+    where = f"{MANIFEST_NAME}, notebook {notebook.name}"
+    try:
+        bound = bound_names(notebook.source.read_text(encoding="utf-8"))
+    except SyntaxError as error:
+        raise ValueError(
+            f"{where}: cannot check its names, {notebook.source} line {error.lineno}: "
+            f"{error.msg}; fix the source."
+        ) from error
+    problems = [_unbound(k, v, bound) for k, v in notebook.names.items() if v not in bound]
+    if problems:
+        raise ValueError(
+            f"{where}: {'; '.join(problems)}; give a name that {notebook.source.name} binds at "
+            "its top level (not inside a function)."
+        )
 
 
 def read_notebook(path: Path, *, command: str | None = None) -> NotebookNode:

@@ -334,6 +334,38 @@ def test_backends_need_a_final_model(course):
         bench.run_notebook(course.get("01_first"), compiledir=None, cache="warm", backends=["pymc"])
 
 
+def _never(*args, **kwargs):
+    pytest.fail("no kernel code may be built or run")
+
+
+def test_an_unbound_name_is_reported_before_any_kernel_code(tiny, monkeypatch):
+    text = TINY_MANIFEST.replace('"centered_model"', '"centred_model"')
+    (tiny.source.parents[1] / manifest.MANIFEST_NAME).write_text(text)
+    typo = manifest.load_course(tiny.source.parents[1]).lessons[0]
+    for name in ("read_source", "kernel_client", "backends_cell", "new_code_cell"):
+        monkeypatch.setattr(bench, name, _never)
+    message = r"01_tiny: final_model = 'centred_model' is not bound .*'centered_model'"
+    with pytest.raises(ValueError, match=message):
+        bench.run_notebook(typo, compiledir=None, cache="warm", backends=("pymc",))
+    monkeypatch.setattr(bench, "run_notebook", _never)
+    with pytest.raises(ValueError, match=message):  # before the first notebook runs
+        bench.run_benchmark([tiny, typo], tiny.source.parent / "out", report=lambda _: None)
+
+
+def test_the_backends_cell_passes_the_manifest_values_as_data(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(bench, "sample_backends", lambda *a: calls.append(a) or [{"ok": 1}])
+    code = bench.backends_cell("centered_model", ["pymc", "nutpie"], 0.95)
+    model = object()
+    exec(compile(code, "<cell>", "exec"), {"centered_model": model})
+    assert calls == [(model, "centered_model", ["pymc", "nutpie"], 0.95)]
+    assert capsys.readouterr().out.strip() == '[{"ok": 1}]'
+    with pytest.raises(LookupError, match="the notebook bound no 'centered_model'"):
+        exec(compile(code, "<cell>", "exec"), {"other_model": model})
+    with pytest.raises(ValueError, match="is not a Python name"):
+        bench.backends_cell("m); import os #", ["pymc"], 0.9)
+
+
 def test_fit_record_reads_the_fit_through_the_course_diagnostics():
     import arviz as az
     import numpy as np

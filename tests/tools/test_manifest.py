@@ -161,3 +161,70 @@ def test_the_course_manifest_names_real_models_and_titles():
             )
         for fit in (nb.centered_fit, nb.noncentered_fit):
             assert fit is None or fit in names, f"{nb.name} assigns no {fit} in the notebook"
+
+
+# --- names that tools look up in a notebook's kernel -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fix"),
+    [
+        ("final_model", '"uranium model"', "give the name of the pm.Model as bound"),
+        ("final_model", '"class"', "give the name of the pm.Model as bound"),
+        ("final_model", '"model); import os #"', "give the name of the pm.Model as bound"),
+        ("final_model", "42", "give the name of the pm.Model as bound"),
+        ("centered_fit", '"centered-idata"', "give the name the notebook binds the fit's"),
+        ("noncentered_fit", '"2idata"', "give the name the notebook binds the fit's"),
+    ],
+)
+def test_a_manifest_name_that_is_not_a_python_name_is_refused(tmp_path, key, value, fix):
+    make_course(tmp_path)
+    text = MANIFEST.replace('final_model = "model"', f"{key} = {value}", 1)
+    (tmp_path / manifest.MANIFEST_NAME).write_text(text)
+    shown = repr(value.strip('"')) if value.startswith('"') else value
+    expected = f"course.toml, notebook 02_second: {key} = {shown} is not a Python name; {fix}"
+    with pytest.raises(ValueError) as error:
+        manifest.load_course(tmp_path)
+    assert expected in str(error.value)
+
+
+def test_bound_names_are_the_notebooks_top_level_names():
+    source = (
+        "import numpy as np\nimport os.path\nfrom math import pi as PI\n"
+        "with pm.Model() as model:\n    a, (b, c) = 1, (2, 3)\n"
+        "for i in range(2):\n    fit = i\n"
+        "def helper(x):\n    hidden = x\n    return hidden\n"
+        "class Box:\n    inside = 1\n"
+        "squares = [k * k for k in range(3)]\nf = lambda y: y\n"
+    )
+    assert manifest.bound_names(source) == {
+        "np", "os", "PI", "model", "a", "b", "c", "i", "fit", "helper", "Box", "squares", "f"
+    }  # fmt: skip
+
+
+def test_a_name_the_notebook_does_not_bind_is_reported_with_the_closest(tmp_path):
+    course = make_course(tmp_path)
+    (tmp_path / "notebooks" / "02_second.py").write_text(
+        "# %%\nimport pymc as pm\n\n# %%\nwith pm.Model() as model_a:\n    pass\n"
+        "\n# %%\ndef build():\n    model = 1\n    return model\n"
+    )
+    with pytest.raises(ValueError) as error:
+        manifest.check_names_bound(course.get("02_second"))
+    assert str(error.value) == (
+        "course.toml, notebook 02_second: final_model = 'model' is not bound in the notebook "
+        "(close: 'model_a'); give a name that 02_second.py binds at its top level (not inside "
+        "a function)."
+    )
+    (tmp_path / "notebooks" / "02_second.py").write_text("# %%\nmodel = (\n")
+    with pytest.raises(ValueError, match=r"notebook 02_second: cannot check its names, .*line"):
+        manifest.check_names_bound(course.get("02_second"))
+    manifest.check_names_bound(course.get("01_first"))  # names nothing: nothing to check
+
+
+def test_the_course_manifest_loads_and_its_names_are_bound():
+    course = manifest.load_course()
+    named = [nb for nb in course.notebooks if nb.names]
+    assert named, "course.toml names final models and fits"
+    for nb in named:
+        assert all(manifest.is_python_name(v) for v in nb.names.values()), nb.names
+        manifest.check_names_bound(nb)
