@@ -3,7 +3,9 @@
 Nothing here is a test: :func:`run_benchmark` measures this machine and writes tables (CSV
 and Markdown). The models are not re-implemented: each notebook is executed in a fresh kernel
 and the fitted ``InferenceData`` objects it leaves in its namespace are inspected in that same
-kernel by :func:`describe_fits`, which one extra cell imports from this module.
+kernel by :func:`describe_fits`, which one extra cell imports from this module. The execution
+and its measurement (wall and CPU time, peak memory of the kernel's process tree) are
+:func:`course_utils.tools.usage.run_measured`'s, which stops measuring before the extra cells.
 
 Measured per notebook, with a cold and then a warm PyTensor compile cache (a private
 ``base_compiledir`` so the user's cache is untouched; the quick mode uses the user's cache,
@@ -35,10 +37,10 @@ from course_utils.tools import usage
 from course_utils.tools.docs import update_region
 from course_utils.tools.execute import read_source
 from course_utils.tools.manifest import (
+    KERNEL_NAME,
     Notebook,
     check_names_bound,
     is_python_name,
-    kernel_client,
     kernel_env,
     progress_line,
 )
@@ -424,35 +426,30 @@ def run_notebook(
     n_own = len(nb.cells)
     nb.cells.extend(new_code_cell(code) for code in measurement)
     extra = {"PYTENSOR_FLAGS": f"base_compiledir={compiledir}"} if compiledir else None
-    client = kernel_client(nb, notebook.source.parent, timeout=1800, record_timing=True)
-    cpu_ids = usage.pinned_cpu_ids(cpus)
-    client.kernel_manager_class = usage.kernel_manager_class(cpu_ids)
-    start = time.perf_counter()
-    with client.setup_kernel(env=kernel_env(extra)):
-        kernel_start = time.perf_counter() - start
-        kernel = usage.kernel_process(client)
-        sampler = usage.MemorySampler(kernel, 0.2)
-        sampler.start()
-        for index, cell in enumerate(nb.cells):
-            if index == n_own:  # the notebook ends here; the rest is measurement
-                wall = time.perf_counter() - start
-                sampler.stop()
-                cpu = usage.tree_cpu_seconds(kernel)
-            client.execute_cell(cell, index)
+    run = usage.run_measured(
+        nb,
+        cpus=cpus,
+        cwd=notebook.source.parent,
+        env=kernel_env(extra),
+        kernel_name=KERNEL_NAME,
+        timeout=1800,
+        measured_cells=n_own,
+        record_timing=True,
+    )
     code_cells = [c for c in nb.cells[:n_own] if c.cell_type == "code"]
     return NotebookRun(
         notebook=notebook.name,
         cache=cache,
-        cpus=available_cpus() if cpu_ids is None else len(cpu_ids),
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_mib=sampler.peak_mib,
-        kernel_start_s=kernel_start,
+        cpus=available_cpus() if cpus is None else cpus,
+        wall_s=run.wall_s,
+        cpu_s=run.cpu_s,
+        peak_mib=run.peak_mib,
+        kernel_start_s=run.kernel_start_s,
         imports_s=_cell_seconds(code_cells[0]),
         cells_s=sum(_cell_seconds(c) for c in code_cells),
         fits=_last_json(nb.cells[n_own].outputs),
         backends=_last_json(nb.cells[-1].outputs) if backends else [],
-        memory=sampler.metric,
+        memory=run.memory,
     )
 
 

@@ -342,8 +342,9 @@ def test_an_unbound_name_is_reported_before_any_kernel_code(tiny, monkeypatch):
     text = TINY_MANIFEST.replace('"centered_model"', '"centred_model"')
     (tiny.source.parents[1] / manifest.MANIFEST_NAME).write_text(text)
     typo = manifest.load_course(tiny.source.parents[1]).lessons[0]
-    for name in ("read_source", "kernel_client", "backends_cell", "new_code_cell"):
+    for name in ("read_source", "backends_cell", "new_code_cell"):
         monkeypatch.setattr(bench, name, _never)
+    monkeypatch.setattr(bench.usage, "run_measured", _never)
     message = r"01_tiny: final_model = 'centred_model' is not bound .*'centered_model'"
     with pytest.raises(ValueError, match=message):
         bench.run_notebook(typo, compiledir=None, cache="warm", backends=("pymc",))
