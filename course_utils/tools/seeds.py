@@ -162,18 +162,17 @@ def failing_cells(nb: NotebookNode, committed: NotebookNode) -> list[str]:
         ``"cell <code index> (<first line>): <what>"`` per failing cell.
     """
     sanitizers = outputs.read_sanitizers()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    ref = [c for c in committed.cells if c.cell_type == "code"]
     problems = []
-    for index, (cell, ref_cell) in enumerate(zip(code, ref, strict=True)):
-        first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    for index, (cell, ref_cell) in outputs.compared_cells([nb, committed], include_ignored=True):
+        source = cell["source"].strip()
+        first = source.splitlines()[0][:60] if source else ""
+        errors = [o for o in cell["outputs"] if o.get("output_type") == "error"]
         if errors:
             problems.append(f"cell {index} ({first}): {errors[0]['ename']}: {errors[0]['evalue']}")
             continue
         if outputs.IGNORE_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
             continue
-        new, old = (outputs.cell_texts(c.outputs, sanitizers) for c in (cell, ref_cell))
+        new, old = (outputs.cell_texts(c["outputs"], sanitizers) for c in (cell, ref_cell))
         changed = [
             key
             for key in sorted(set(new) | set(old))
@@ -466,13 +465,10 @@ def measure(
         Outputs whose text depends on the seed.
     """
     sanitizers = outputs.read_sanitizers()
-    codes = [[c for c in nb.cells if c.cell_type == "code"] for nb in runs]
     cells, problems = {}, []
-    for index, versions in enumerate(zip(*codes, strict=True)):
-        if outputs.IGNORE_OUTPUT_TAG in versions[0].get("metadata", {}).get("tags", []):
-            continue
+    for index, versions in outputs.compared_cells(runs):
         spreads, issues = outputs.measure_spread(
-            [outputs.cell_texts(cell.outputs, sanitizers) for cell in versions]
+            [outputs.cell_texts(cell["outputs"], sanitizers) for cell in versions]
         )
         problems += [f"cell {index}: {issue}" for issue in issues]
         if spreads:
