@@ -21,10 +21,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jupytext
+import pandas as pd
 from nbformat import NotebookNode
 
 from course_utils.tools import outputs
-from course_utils.tools.docs import update_region
+from course_utils.tools.docs import markdown_table, update_region
 from course_utils.tools.execute import execute, read_source
 from course_utils.tools.manifest import (
     Course,
@@ -485,14 +486,14 @@ def seeds_table(rows: Sequence[dict[str, str]]) -> str:
     Examples
     --------
     >>> print(seeds_table([{"notebook": "01_a", "seeds passed": "20/20", "failing cells": "-"}]))
-    | notebook | seeds passed | failing cells |
-    |---|---|---|
-    | 01_a | 20/20 | - |
+    | notebook   | seeds passed   | failing cells   |
+    |:-----------|:---------------|:----------------|
+    | 01_a       | 20/20          | -               |
     """
     columns = ["notebook", "seeds passed", "failing cells"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown_table(
+        pd.DataFrame([[row[c] for c in columns] for row in rows], columns=columns)
+    )
 
 
 def recorded_table(course: Course) -> str:
@@ -521,7 +522,7 @@ def recorded_table(course: Course) -> str:
         "numbers with a spread",
         "unstable",
     ]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    rows = []
     for notebook in course.notebooks:
         path = tolerance_path(course, notebook)
         if path.is_file():
@@ -542,8 +543,8 @@ def recorded_table(course: Course) -> str:
             ]
         else:
             row = ["not recorded", "-", "-", "-", "-"]
-        lines.append("| " + " | ".join([notebook.name, *row]) + " |")
-    return "\n".join(lines)
+        rows.append([notebook.name, *row])
+    return markdown_table(pd.DataFrame(rows, columns=columns))
 
 
 def _seed_range(seeds: Sequence[int]) -> str:
