@@ -1034,10 +1034,8 @@ def sizing_table(
 
     Examples
     --------
-    >>> print(markdown_table(sizing_table(900, 50, 120, servers=[(4, 16)])))
-    | server | students (memory) | students (CPU) | students |
-    |---|---|---|---|
-    | 4 CPUs / 16 GiB | 13 | 20 | 13 |
+    >>> sizing_table(900, 50, 120, servers=[(4, 16)]).to_dict("records")
+    [{'server': '4 CPUs / 16 GiB', 'students (memory)': 13, 'students (CPU)': 20, 'students': 13}]
     """
     per_student = (server_mib + peak_mib) * headroom
     rows = []
