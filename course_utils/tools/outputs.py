@@ -42,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.tools.notebook import IGNORE_OUTPUT_TAG, has_tag
+
 __all__ = [
-    "IGNORE_OUTPUT_TAG",
     "FALSE_ALARM",
     "RULES",
     "Spread",
@@ -63,8 +64,6 @@ __all__ = [
     "z_score",
 ]
 
-#: Cells with this tag are not compared (model graphs: their SVG embeds the Graphviz version).
-IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 #: Upper bound on the probability that one correct number falls outside its tolerance (a
 #: course prints a few thousand numbers, so a correct course fails its validation in well
 #: under 1% of runs).
@@ -347,7 +346,7 @@ class Tolerances:
         Notebook name.
     code_hash : str
         Fingerprint of the code the spreads were measured for
-        (:func:`course_utils.tools.manifest.code_hash`).
+        (:func:`course_utils.tools.notebook.code_hash`).
     seeds : tuple of int
         The sampler seeds of the sweep.
     cells : dict of int to dict of str to Spread
@@ -775,9 +774,7 @@ def compared_cells(
             "the same code (re-execute the notebook from its current source)."
         )
     for index, versions in enumerate(zip(*code, strict=True)):
-        if include_ignored or IGNORE_OUTPUT_TAG not in versions[0].get("metadata", {}).get(
-            "tags", []
-        ):
+        if include_ignored or not has_tag(versions[0], IGNORE_OUTPUT_TAG):
             yield index, versions
 
 
@@ -789,8 +786,8 @@ def compare_notebooks(
 ) -> list[str]:
     """Compare every code cell of a fresh run with the committed notebook, as the suite does.
 
-    Cells tagged :data:`IGNORE_OUTPUT_TAG` are skipped; a cell whose fresh run raised is
-    reported by its error.
+    Cells tagged :data:`~course_utils.tools.notebook.IGNORE_OUTPUT_TAG` are skipped; a cell
+    whose fresh run raised is reported by its error.
 
     Parameters
     ----------

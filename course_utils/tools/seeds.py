@@ -27,12 +27,13 @@ from nbformat import NotebookNode
 from course_utils.tools import outputs
 from course_utils.tools.docs import markdown_table, update_region
 from course_utils.tools.execute import execute, read_source
-from course_utils.tools.manifest import (
-    Course,
-    Notebook,
+from course_utils.tools.manifest import Course, Notebook, progress_line
+from course_utils.tools.notebook import (
+    IGNORE_OUTPUT_TAG,
     code_hash,
-    progress_line,
+    has_tag,
     read_notebook,
+    tolerance_path,
 )
 
 __all__ = [
@@ -171,7 +172,7 @@ def failing_cells(nb: NotebookNode, committed: NotebookNode) -> list[str]:
         if errors:
             problems.append(f"cell {index} ({first}): {errors[0]['ename']}: {errors[0]['evalue']}")
             continue
-        if outputs.IGNORE_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
+        if has_tag(cell, IGNORE_OUTPUT_TAG):
             continue
         new, old = (outputs.cell_texts(c["outputs"], sanitizers) for c in (cell, ref_cell))
         changed = [
@@ -512,8 +513,6 @@ def recorded_table(course: Course) -> str:
         validated against them, how many printed numbers have a measured spread, and how many
         were found unstable across seeds.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     columns = [
         "notebook",
         "seeds passed",
@@ -630,8 +629,6 @@ def run_sweeps(
     int
         0 when every seed of every notebook passed, else 1.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     rows, failed = [], False
     for notebook in notebooks:
         own = sampler_seed(read_source(notebook.source))
@@ -709,8 +706,6 @@ def validate_recorded(
     int
         0 when every held-out seed of every notebook passed, else 1.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     failed = False
     for notebook in notebooks:
         path = tolerance_path(course, notebook)

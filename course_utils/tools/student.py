@@ -19,12 +19,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import Notebook, has_tag, progress_line, read_notebook
+from course_utils.tools.manifest import Notebook, progress_line
+from course_utils.tools.notebook import SOLUTION_TAG, has_tag, read_notebook
 
 __all__ = [
     "CODE_PLACEHOLDER",
     "MARKDOWN_PLACEHOLDER",
-    "SOLUTION_TAG",
     "answer_cell",
     "code_after_solutions",
     "is_solution",
@@ -34,7 +34,6 @@ __all__ = [
     "write_student_editions",
 ]
 
-SOLUTION_TAG = "solution"
 MARKDOWN_PLACEHOLDER = "*Your answer here.*"
 CODE_PLACEHOLDER = "# Your answer here\n"
 

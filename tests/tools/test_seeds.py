@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from course_utils.tools import cli, execute, manifest, seeds
-from course_utils.tools.nbcheck import tolerance_path
+from course_utils.tools.notebook import code_hash, tolerance_path
 
 from .conftest import rows
 
@@ -122,7 +122,7 @@ def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch
     recorded = json.loads(tolerance_path(course, course.lessons[0]).read_text())
     assert recorded["seeds"] == [1, 2, 3] and recorded["passed"] == 3
     committed = nbformat.read(course.lessons[0].committed, as_version=4)
-    assert recorded["code_hash"] == manifest.code_hash(committed)
+    assert recorded["code_hash"] == code_hash(committed)
     # Only the draw varies with the sampler seed; the data (DATA_SEED) do not.
     assert list(recorded["cells"]) == ["2"]
     sd_draw, sd_mean, sd_rounded = recorded["cells"]["2"]["0:stream:stdout"]["sd"]
