@@ -249,3 +249,12 @@ def test_held_out_seeds_must_not_have_measured_the_tolerances(tmp_path):
     result = seeds.sweep(course.lessons[0], [1, 2], tmp_path / "runs")
     with pytest.raises(ValueError, match=r"seeds \[2, 7\] are not held out"):
         seeds.validate_held_out(course.lessons[0], result.tolerances, [2, 7], tmp_path / "runs")
+
+
+def test_the_committed_seeds_page_and_readme_table_are_generated_from_the_tolerance_files():
+    # docs/seeds.md and the README's seeds region are written by `course seeds --record`
+    # from tests/tolerances/: a recording committed without them (or edited by hand) fails.
+    course = manifest.load_course()
+    assert (course.root / "docs" / "seeds.md").read_text() == seeds.seeds_page(course)
+    readme = (course.root / "README.md").read_text()
+    assert seeds.recorded_table(course) in readme
