@@ -25,7 +25,7 @@ answer cell (``None``) gets "no answer yet", a wrong type gets a sentence naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,9 +36,11 @@ from scipy import stats
 __all__ = [
     "FALSE_ALARM",
     "Feedback",
+    "all_correct",
     "check_number",
     "check_posterior_mean",
     "critical_value",
+    "missing_answer",
 ]
 
 #: Design probability that a correct answer (with a correct MCSE) fails its check.
@@ -47,7 +49,7 @@ FALSE_ALARM = 1e-3
 Status = Literal["correct", "incorrect", "not converged", "no answer"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Feedback:
     """The result of an exercise check, in plain words.
 
@@ -70,9 +72,14 @@ class Feedback:
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        return f"{_MARKS[self.status]} {self.message}"
+
     def _repr_markdown_(self) -> str:
-        mark = {"correct": "✅", "incorrect": "❌", "not converged": "⚠️", "no answer": "✏️"}
-        return f"{mark[self.status]} {self.message}"
+        return repr(self)
+
+
+_MARKS = {"correct": "✅", "incorrect": "❌", "not converged": "⚠️", "no answer": "✏️"}
 
 
 def critical_value(n_elements: int = 1, false_alarm: float = FALSE_ALARM) -> float:
@@ -110,6 +117,66 @@ def _missing(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+def missing_answer(**answers: Any) -> Feedback | None:
+    """Say "no answer yet" if any of the named answers is still blank.
+
+    A student edition's answer cell sets each answer to ``...`` (Ellipsis); ``None`` counts
+    as blank too. A check calls this first, before it looks at anything else.
+
+    Parameters
+    ----------
+    **answers
+        The answers, by the names the student gives them.
+
+    Returns
+    -------
+    Feedback or None
+        "no answer" naming the blank answers, or None when every answer is given.
+
+    Examples
+    --------
+    >>> print(missing_answer(shrink=..., n_sims=4000))
+    No answer yet for `shrink`: compute it, then run this check again.
+    >>> missing_answer(shrink=[0.5]) is None
+    True
+    """
+    blank = [name for name, value in answers.items() if _missing(value)]
+    if not blank:
+        return None
+    names = " and ".join(f"`{name}`" for name in blank)
+    return Feedback(
+        "no answer", f"No answer yet for {names}: compute it, then run this check again."
+    )
+
+
+def all_correct(feedbacks: Sequence[Feedback], message: str) -> Feedback:
+    """Combine the checks of the parts of an answer: the first that did not pass, or correct.
+
+    Parameters
+    ----------
+    feedbacks : sequence of Feedback
+        One per part, in the order the student should fix them.
+    message : str
+        The message when every part passed.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> parts = [check_number(1.0, 1.0), check_number(3.0, 2.0, name="b")]
+    >>> all_correct(parts, "Correct: a and b.").status
+    'incorrect'
+    >>> print(all_correct(parts[:1], "Correct: a."))
+    Correct: a.
+    """
+    for feedback in feedbacks:
+        if not feedback.correct:
+            return feedback
+    return Feedback("correct", message)
+
+
 def _as_numbers(answer: Any, name: str) -> np.ndarray | Feedback:
     if isinstance(answer, str | bytes):
         return Feedback(
@@ -131,7 +198,7 @@ def _compare(
     values: np.ndarray,
     reference: np.ndarray,
     se: np.ndarray,
-    tolerance: float,
+    tolerance: np.ndarray,
     mistakes: Mapping[str, ArrayLike],
     k: float,
 ) -> Feedback:
@@ -141,7 +208,7 @@ def _compare(
         return Feedback("correct", f"Correct: {name} agrees with the expected value.")
     for hint, mistake in mistakes.items():
         if np.all(np.abs(values - np.broadcast_to(mistake, values.shape)) <= allowed):
-            return Feedback("incorrect", f"{name} is not the expected value, but {hint}")
+            return Feedback("incorrect", f"{name}: not the expected answer, but {hint}")
     worst = int(np.argmax(np.abs(values - reference) / np.maximum(allowed, 1e-300)))
     where = f" (element {worst})" if values.size > 1 else ""
     distance = (
@@ -163,7 +230,7 @@ def check_number(
     name: str = "your answer",
     mcse: ArrayLike = 0.0,
     reference_se: ArrayLike = 0.0,
-    tolerance: float = 0.0,
+    tolerance: ArrayLike = 0.0,
     mistakes: Mapping[str, ArrayLike] | None = None,
     false_alarm: float = FALSE_ALARM,
 ) -> Feedback:
@@ -181,7 +248,7 @@ def check_number(
         The Monte Carlo standard error of the answer (0 for a deterministic computation).
     reference_se : float or array_like, default 0.0
         The standard error of the reference (0 for an exact one).
-    tolerance : float, default 0.0
+    tolerance : float or array_like, default 0.0
         An absolute allowance on top (rounding of a printed reference, a numerical method's
         error).
     mistakes : mapping of str to float or array_like, optional
@@ -202,7 +269,7 @@ def check_number(
     >>> feedback.status, feedback.message.split(":")[0]
     ('incorrect', 'P(theta < 0) is 0.9, 40.0 standard errors from the expected 0.5')
     >>> print(check_number(0.25, 0.5, mcse=0.01, mistakes={"it is what the prior gives": 0.25}))
-    your answer is not the expected value, but it is what the prior gives
+    your answer: not the expected answer, but it is what the prior gives
     >>> print(check_number(None, 0.5))
     No answer yet: compute your answer, then run this check again.
     """
@@ -222,7 +289,8 @@ def check_number(
         )
     se = np.broadcast_to(np.hypot(mcse, reference_se), values.shape).astype(float)
     k = critical_value(values.size, false_alarm)
-    return _compare(name, values, ref, se, tolerance, mistakes or {}, k)
+    allowance = np.broadcast_to(np.asarray(tolerance, dtype=float), values.shape)
+    return _compare(name, values, ref, se, allowance, mistakes or {}, k)
 
 
 def check_posterior_mean(
