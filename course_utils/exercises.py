@@ -25,7 +25,7 @@ answer cell (``None``) gets "no answer yet", a wrong type gets a sentence naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ __all__ = [
     "FALSE_ALARM",
     "Feedback",
     "all_correct",
+    "as_count",
     "check_number",
     "check_posterior_mean",
     "critical_value",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: Design probability that a correct answer (with a correct MCSE) fails its check.
 FALSE_ALARM = 1e-3
+
+#: A known wrong answer, or a function of no arguments that computes it (only when needed).
+Mistake = ArrayLike | Callable[[], ArrayLike]
 
 Status = Literal["correct", "incorrect", "not converged", "no answer"]
 
@@ -143,10 +147,39 @@ def missing_answer(**answers: Any) -> Feedback | None:
     blank = [name for name, value in answers.items() if _missing(value)]
     if not blank:
         return None
-    names = " and ".join(f"`{name}`" for name in blank)
+    quoted = [f"`{name}`" for name in blank]
+    names = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    it = "it" if len(quoted) == 1 else "them"
     return Feedback(
-        "no answer", f"No answer yet for {names}: compute it, then run this check again."
+        "no answer", f"No answer yet for {names}: compute {it}, then run this check again."
     )
+
+
+def as_count(answer: Any) -> int | None:
+    """Read a count the student gave (``4000``, ``4e3`` or ``np.int64(4000)``), at least 2.
+
+    Parameters
+    ----------
+    answer : object
+        The student's value.
+
+    Returns
+    -------
+    int or None
+        The count, or None if ``answer`` is not a whole number of at least 2.
+
+    Examples
+    --------
+    >>> as_count(4e3), as_count("4000"), as_count(2.5), as_count(None)
+    (4000, None, None, None)
+    """
+    if isinstance(answer, str | bytes):
+        return None
+    try:
+        number = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and number >= 2 else None
 
 
 def all_correct(feedbacks: Sequence[Feedback], message: str) -> Feedback:
@@ -199,7 +232,7 @@ def _compare(
     reference: np.ndarray,
     se: np.ndarray,
     tolerance: np.ndarray,
-    mistakes: Mapping[str, ArrayLike],
+    mistakes: Mapping[str, Mistake],
     k: float,
 ) -> Feedback:
     allowed = k * se + tolerance
@@ -207,6 +240,8 @@ def _compare(
     if not off.any():
         return Feedback("correct", f"Correct: {name} agrees with the expected value.")
     for hint, mistake in mistakes.items():
+        if callable(mistake):  # computed only for an answer that is off
+            mistake = mistake()
         if np.all(np.abs(values - np.broadcast_to(mistake, values.shape)) <= allowed):
             return Feedback("incorrect", f"{name}: not the expected answer, but {hint}")
     worst = int(np.argmax(np.abs(values - reference) / np.maximum(allowed, 1e-300)))
@@ -231,7 +266,7 @@ def check_number(
     mcse: ArrayLike = 0.0,
     reference_se: ArrayLike = 0.0,
     tolerance: ArrayLike = 0.0,
-    mistakes: Mapping[str, ArrayLike] | None = None,
+    mistakes: Mapping[str, Mistake] | None = None,
     false_alarm: float = FALSE_ALARM,
 ) -> Feedback:
     """Check a number (or an array of numbers) against a reference within its standard error.
@@ -251,8 +286,9 @@ def check_number(
     tolerance : float or array_like, default 0.0
         An absolute allowance on top (rounding of a printed reference, a numerical method's
         error).
-    mistakes : mapping of str to float or array_like, optional
-        Known wrong answers: a hint (the end of a sentence starting "but ...") to the value
+    mistakes : mapping of str to float, array_like or callable, optional
+        Known wrong answers (or functions of no arguments returning one, called only when
+        the answer is off): a hint (the end of a sentence starting "but ...") to the value
         the mistake gives.
     false_alarm : float, default :data:`FALSE_ALARM`
         Probability that a correct answer fails.
@@ -299,7 +335,7 @@ def check_posterior_mean(
     reference: ArrayLike,
     *,
     reference_se: ArrayLike = 0.0,
-    mistakes: Mapping[str, ArrayLike] | None = None,
+    mistakes: Mapping[str, Mistake] | None = None,
     max_r_hat: float = 1.01,
     min_ess_bulk: float = 400,
     false_alarm: float = FALSE_ALARM,

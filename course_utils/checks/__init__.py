@@ -19,9 +19,10 @@ Every check function in these modules
 - names the typical mistakes it knows, and never raises on a student's answer;
 - changes nothing it is given.
 
-Modules: :mod:`course_utils.checks.pooling` (lesson 01).
+Modules: :mod:`course_utils.checks.pooling` (lesson 01), :mod:`course_utils.checks.eight_schools`
+(lesson 07).
 """
 
 from __future__ import annotations
 
-__all__ = ["pooling"]
+__all__ = ["eight_schools", "pooling"]
