@@ -11,6 +11,7 @@ PreliZ, matplotlib, pandas, SciPy, pooch):
 - :mod:`course_utils.exact` -- exact (quadrature) reference posteriors;
 - :mod:`course_utils.exercises` -- checks a student runs on an exercise answer, within Monte
   Carlo error;
+- :mod:`course_utils.checks` -- the lessons' exercise checks, one module per lesson;
 - :mod:`course_utils.environment` -- the CPUs the samplers may use, the versions in use.
 
 The course tooling (the ``course`` command: run, seeds, slides, student editions, site,
@@ -20,4 +21,13 @@ benchmark) is the subpackage :mod:`course_utils.tools`, with its own dependencie
 
 __version__ = "0.2.0"
 
-__all__ = ["data", "diagnostics", "environment", "exact", "exercises", "plots", "simulate"]
+__all__ = [
+    "checks",
+    "data",
+    "diagnostics",
+    "environment",
+    "exact",
+    "exercises",
+    "plots",
+    "simulate",
+]

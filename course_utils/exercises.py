@@ -25,7 +25,7 @@ answer cell (``None``) gets "no answer yet", a wrong type gets a sentence naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,18 +36,24 @@ from scipy import stats
 __all__ = [
     "FALSE_ALARM",
     "Feedback",
+    "all_correct",
+    "as_count",
     "check_number",
     "check_posterior_mean",
     "critical_value",
+    "missing_answer",
 ]
 
 #: Design probability that a correct answer (with a correct MCSE) fails its check.
 FALSE_ALARM = 1e-3
 
+#: A known wrong answer, or a function of no arguments that computes it (only when needed).
+Mistake = ArrayLike | Callable[[], ArrayLike]
+
 Status = Literal["correct", "incorrect", "not converged", "no answer"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Feedback:
     """The result of an exercise check, in plain words.
 
@@ -70,9 +76,14 @@ class Feedback:
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        return f"{_MARKS[self.status]} {self.message}"
+
     def _repr_markdown_(self) -> str:
-        mark = {"correct": "✅", "incorrect": "❌", "not converged": "⚠️", "no answer": "✏️"}
-        return f"{mark[self.status]} {self.message}"
+        return repr(self)
+
+
+_MARKS = {"correct": "✅", "incorrect": "❌", "not converged": "⚠️", "no answer": "✏️"}
 
 
 def critical_value(n_elements: int = 1, false_alarm: float = FALSE_ALARM) -> float:
@@ -110,6 +121,95 @@ def _missing(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+def missing_answer(**answers: Any) -> Feedback | None:
+    """Say "no answer yet" if any of the named answers is still blank.
+
+    A student edition's answer cell sets each answer to ``...`` (Ellipsis); ``None`` counts
+    as blank too. A check calls this first, before it looks at anything else.
+
+    Parameters
+    ----------
+    **answers
+        The answers, by the names the student gives them.
+
+    Returns
+    -------
+    Feedback or None
+        "no answer" naming the blank answers, or None when every answer is given.
+
+    Examples
+    --------
+    >>> print(missing_answer(shrink=..., n_sims=4000))
+    No answer yet for `shrink`: compute it, then run this check again.
+    >>> missing_answer(shrink=[0.5]) is None
+    True
+    """
+    blank = [name for name, value in answers.items() if _missing(value)]
+    if not blank:
+        return None
+    quoted = [f"`{name}`" for name in blank]
+    names = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    it = "it" if len(quoted) == 1 else "them"
+    return Feedback(
+        "no answer", f"No answer yet for {names}: compute {it}, then run this check again."
+    )
+
+
+def as_count(answer: Any) -> int | None:
+    """Read a count the student gave (``4000``, ``4e3`` or ``np.int64(4000)``), at least 2.
+
+    Parameters
+    ----------
+    answer : object
+        The student's value.
+
+    Returns
+    -------
+    int or None
+        The count, or None if ``answer`` is not a whole number of at least 2.
+
+    Examples
+    --------
+    >>> as_count(4e3), as_count("4000"), as_count(2.5), as_count(None)
+    (4000, None, None, None)
+    """
+    if isinstance(answer, str | bytes):
+        return None
+    try:
+        number = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and number >= 2 else None
+
+
+def all_correct(feedbacks: Sequence[Feedback], message: str) -> Feedback:
+    """Combine the checks of the parts of an answer: the first that did not pass, or correct.
+
+    Parameters
+    ----------
+    feedbacks : sequence of Feedback
+        One per part, in the order the student should fix them.
+    message : str
+        The message when every part passed.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> parts = [check_number(1.0, 1.0), check_number(3.0, 2.0, name="b")]
+    >>> all_correct(parts, "Correct: a and b.").status
+    'incorrect'
+    >>> print(all_correct(parts[:1], "Correct: a."))
+    Correct: a.
+    """
+    for feedback in feedbacks:
+        if not feedback.correct:
+            return feedback
+    return Feedback("correct", message)
+
+
 def _as_numbers(answer: Any, name: str) -> np.ndarray | Feedback:
     if isinstance(answer, str | bytes):
         return Feedback(
@@ -131,8 +231,8 @@ def _compare(
     values: np.ndarray,
     reference: np.ndarray,
     se: np.ndarray,
-    tolerance: float,
-    mistakes: Mapping[str, ArrayLike],
+    tolerance: np.ndarray,
+    mistakes: Mapping[str, Mistake],
     k: float,
 ) -> Feedback:
     allowed = k * se + tolerance
@@ -140,8 +240,10 @@ def _compare(
     if not off.any():
         return Feedback("correct", f"Correct: {name} agrees with the expected value.")
     for hint, mistake in mistakes.items():
+        if callable(mistake):  # computed only for an answer that is off
+            mistake = mistake()
         if np.all(np.abs(values - np.broadcast_to(mistake, values.shape)) <= allowed):
-            return Feedback("incorrect", f"{name} is not the expected value, but {hint}")
+            return Feedback("incorrect", f"{name}: not the expected answer, but {hint}")
     worst = int(np.argmax(np.abs(values - reference) / np.maximum(allowed, 1e-300)))
     where = f" (element {worst})" if values.size > 1 else ""
     distance = (
@@ -163,8 +265,8 @@ def check_number(
     name: str = "your answer",
     mcse: ArrayLike = 0.0,
     reference_se: ArrayLike = 0.0,
-    tolerance: float = 0.0,
-    mistakes: Mapping[str, ArrayLike] | None = None,
+    tolerance: ArrayLike = 0.0,
+    mistakes: Mapping[str, Mistake] | None = None,
     false_alarm: float = FALSE_ALARM,
 ) -> Feedback:
     """Check a number (or an array of numbers) against a reference within its standard error.
@@ -181,11 +283,12 @@ def check_number(
         The Monte Carlo standard error of the answer (0 for a deterministic computation).
     reference_se : float or array_like, default 0.0
         The standard error of the reference (0 for an exact one).
-    tolerance : float, default 0.0
+    tolerance : float or array_like, default 0.0
         An absolute allowance on top (rounding of a printed reference, a numerical method's
         error).
-    mistakes : mapping of str to float or array_like, optional
-        Known wrong answers: a hint (the end of a sentence starting "but ...") to the value
+    mistakes : mapping of str to float, array_like or callable, optional
+        Known wrong answers (or functions of no arguments returning one, called only when
+        the answer is off): a hint (the end of a sentence starting "but ...") to the value
         the mistake gives.
     false_alarm : float, default :data:`FALSE_ALARM`
         Probability that a correct answer fails.
@@ -202,7 +305,7 @@ def check_number(
     >>> feedback.status, feedback.message.split(":")[0]
     ('incorrect', 'P(theta < 0) is 0.9, 40.0 standard errors from the expected 0.5')
     >>> print(check_number(0.25, 0.5, mcse=0.01, mistakes={"it is what the prior gives": 0.25}))
-    your answer is not the expected value, but it is what the prior gives
+    your answer: not the expected answer, but it is what the prior gives
     >>> print(check_number(None, 0.5))
     No answer yet: compute your answer, then run this check again.
     """
@@ -222,7 +325,8 @@ def check_number(
         )
     se = np.broadcast_to(np.hypot(mcse, reference_se), values.shape).astype(float)
     k = critical_value(values.size, false_alarm)
-    return _compare(name, values, ref, se, tolerance, mistakes or {}, k)
+    allowance = np.broadcast_to(np.asarray(tolerance, dtype=float), values.shape)
+    return _compare(name, values, ref, se, allowance, mistakes or {}, k)
 
 
 def check_posterior_mean(
@@ -231,7 +335,7 @@ def check_posterior_mean(
     reference: ArrayLike,
     *,
     reference_se: ArrayLike = 0.0,
-    mistakes: Mapping[str, ArrayLike] | None = None,
+    mistakes: Mapping[str, Mistake] | None = None,
     max_r_hat: float = 1.01,
     min_ess_bulk: float = 400,
     false_alarm: float = FALSE_ALARM,

@@ -96,6 +96,7 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
+from course_utils.checks import pooling as checks
 from course_utils.diagnostics import check_sampling, compare_to_reference
 from course_utils.environment import sampler_cores, versions
 from course_utils.plots import (
@@ -1035,18 +1036,26 @@ print(f"observed sd of class means: {observed_spread:.1f}; p-value: {p_value:.2f
 # %% [markdown]
 # ## Exercises
 #
+# Exercises 1-4 each end with a cell that checks your answer: run it once your answer is
+# stored under the names the exercise gives. It tells you whether the answer is correct; if
+# not, how far it is from the expected one, or which common mistake it looks like. An answer
+# from MCMC differs from run to run, so the check first asks whether your chains converged,
+# then compares within the answer's Monte Carlo standard error: it is designed to fail a
+# correct answer in fewer than one check in a thousand.
+#
 # **Exercise 1 — the shrinkage factor.** For known $\sigma$, $\mu$ and $\tau$ the
 # hierarchical estimate of class $j$ is $B_j \mu + (1 - B_j)\bar y_j$ with
 # $B_j = \dfrac{\sigma^2 / n_j}{\sigma^2 / n_j + \tau^2}$. Compute $B_j$ for every class,
 # with $\sigma$, $\tau$ and $\mu$ at their posterior means. How does $B_j$ change with the
 # number of students? Compare this plug-in estimate (an empirical-Bayes-style answer) with
-# the hierarchical posterior means.
+# the hierarchical posterior means. Store the factors in `shrink`, one per class in the
+# order of `group_table`.
 #
 # **Exercise 2 — a ninth class.** A new class joins, with no students tested yet. Use the
 # posterior draws of $\mu$ and $\tau$ to draw its mean
-# $\theta_{\text{new}} \sim \mathrm{Normal}(\mu, \tau)$ and give a 94% interval. Compare it
-# with the 94% interval of $\mu$ in the complete-pooling model. Which one would you report,
-# and why?
+# $\theta_{\text{new}} \sim \mathrm{Normal}(\mu, \tau)$, one per posterior draw, and give
+# its 94% interval: store its 3% and 97% quantiles in `new_interval`. Compare it with the
+# same interval of $\mu$ in the complete-pooling model. Which one would you report, and why?
 #
 # **Exercise 3 — is partial pooling always better?** Simulate 4,000 new data sets from the
 # same process as ours: draw true means $\theta_j \sim \mathrm{Normal}(50, 5)$ for the eight
@@ -1056,7 +1065,8 @@ print(f"observed sd of class means: {observed_spread:.1f}; p-value: {p_value:.2f
 # pooling with a flat prior) and (b) the partial-pooling estimate of Exercise 1 with the
 # *true* $\mu = 50$, $\tau = 5$, $\sigma = 8$. How often does (b) win? By how much on
 # average? Compare the average errors with their exact values, $\sigma^2/n_j$ for (a) and
-# $(n_j/\sigma^2 + 1/\tau^2)^{-1}$ for (b). (Fixing the hyperparameters at their true values
+# $(n_j/\sigma^2 + 1/\tau^2)^{-1}$ for (b). Store the number of data sets in `n_sims` and
+# the average errors per class in `mse_none` and `mse_partial`. (Fixing the hyperparameters at their true values
 # avoids 4,000 MCMC runs; a fitted model must estimate them from the data, so expect its
 # advantage to be somewhat smaller.)
 #
@@ -1064,8 +1074,9 @@ print(f"observed sd of class means: {observed_spread:.1f}; p-value: {p_value:.2f
 # not estimated but fixed: replace its prior by `tau = pm.Data("tau", 5.0)`. Fit the model
 # for $\tau = 2$, 8 and 32 (use `pm.set_data({"tau": value})` inside the model context
 # before each `pm.sample`), check each fit, and tabulate the posterior mean of $\theta_1$
-# against $\tau$. Where do the estimates go as $\tau$ grows? Why does this model, centered
-# as it is, not need the non-centered trick?
+# against $\tau$. Keep the fits in a dict `fixed_tau_fits`, from the value of $\tau$ to its
+# InferenceData. Where do the estimates go as $\tau$ grows? Why does this model, centered as
+# it is, not need the non-centered trick?
 
 # %% tags=["solution"]
 post = hierarchical_summary["mean"]
@@ -1078,6 +1089,9 @@ pd.DataFrame(
     {"n": n_j, "B_j": shrink, "plug-in": plug_in, "MCMC": hierarchical_means},
     index=labels,
 ).round(2)
+
+# %% tags=["answer-check"]
+checks.shrinkage_factors(shrink, hierarchical_idata, group_table)
 
 # %% [markdown] tags=["solution"]
 # $B_j$ falls with $n_j$: the single-score classes are pulled about halfway to $\mu$, the
@@ -1093,6 +1107,9 @@ mu_interval = np.quantile(pooled_idata.posterior["mu"], [0.03, 0.97])
 assert np.diff(new_interval)[0] > 3 * np.diff(mu_interval)[0]
 print("new class, partial pooling:", new_interval.round(1))
 print("mu, complete pooling:       ", mu_interval.round(1))
+
+# %% tags=["answer-check"]
+checks.new_class_interval(new_interval, hierarchical_idata)
 
 # %% [markdown] tags=["solution"]
 # The complete-pooling interval describes the average of all students, not a class: it
@@ -1110,11 +1127,12 @@ error_none = (ybar_sim - theta_sim) ** 2  # one row per data set, one column per
 error_partial = (partial_sim - theta_sim) ** 2
 wins = error_partial.mean(axis=1) < error_none.mean(axis=1)
 print(f"partial pooling wins in {wins.mean():.0%} of data sets")
+mse_none, mse_partial = error_none.mean(axis=0), error_partial.mean(axis=0)
 risk = pd.DataFrame(
     {
-        "none, simulated": error_none.mean(axis=0),
+        "none, simulated": mse_none,
         "none, exact": 8.0**2 / sizes,
-        "partial, simulated": error_partial.mean(axis=0),
+        "partial, simulated": mse_partial,
         "partial, exact": 1 / (sizes / 8.0**2 + 1 / 5.0**2),
     },
     index=pd.Index(labels, name="group"),
@@ -1130,6 +1148,9 @@ for method in ["none", "partial"]:
 assert 0.5 < wins.mean() < 1
 spread = ((theta_sim - 50.0) ** 2).mean(axis=1)  # how far the true means are from mu
 assert spread[~wins].mean() > spread[wins].mean()
+
+# %% tags=["answer-check"]
+checks.pooling_risk(mse_none, mse_partial, n_sims, N_PER_GROUP)
 
 # %% [markdown] tags=["solution"]
 # Partial pooling wins in most, but not all, data sets, and its average error is much
@@ -1160,7 +1181,7 @@ with pm.Model(coords=coords) as fixed_tau_model:
     sigma = pm.HalfNormal("sigma", sigma=10)
     pm.Normal("y", mu=theta[group_idx], sigma=sigma, observed=y)
 
-fixed_tau_means = {}
+fixed_tau_fits, fixed_tau_means = {}, {}
 for tau_value in [2.0, 8.0, 32.0]:
     with fixed_tau_model:
         pm.set_data({"tau": tau_value})
@@ -1168,6 +1189,7 @@ for tau_value in [2.0, 8.0, 32.0]:
             draws=1000, tune=1000, chains=4, cores=CORES, random_seed=rng, progressbar=False
         )
     check_sampling(fixed_tau_idata, var_names=["mu", "sigma", "theta"])
+    fixed_tau_fits[tau_value] = fixed_tau_idata
     fixed_tau_means[f"tau = {tau_value:g}"] = fixed_tau_idata.posterior["theta"].mean(
         ("chain", "draw")
     )
@@ -1181,6 +1203,9 @@ g1_path = fixed_tau_table.loc["G1", ["tau = 2", "tau = 8", "tau = 32"]]
 assert g1_path.is_monotonic_increasing
 assert abs(g1_path["tau = 2"] - pooled_mean) < abs(g1_path["tau = 2"] - unpooled_means[0])
 assert abs(g1_path["tau = 32"] - unpooled_means[0]) < abs(g1_path["tau = 32"] - pooled_mean)
+
+# %% tags=["answer-check"]
+checks.fixed_tau_posteriors(fixed_tau_fits, y, group_idx)
 
 # %% [markdown] tags=["solution"]
 # At $\tau = 2$ every class is pulled almost to the common mean, close to complete pooling;

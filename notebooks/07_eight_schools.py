@@ -45,6 +45,7 @@ import pymc as pm
 import xarray as xr
 from scipy import integrate, stats
 
+from course_utils.checks import eight_schools as checks
 from course_utils.data import load_eight_schools
 from course_utils.diagnostics import check_sampling, compare_to_reference
 from course_utils.environment import sampler_cores, versions
@@ -1020,20 +1021,28 @@ ppc_table.round(2)
 # %% [markdown]
 # ## Exercises
 #
+# Exercises 1-3 each end with a cell that checks your answer: run it once your answer is
+# stored under the names the exercise gives. It tells you whether the answer is correct; if
+# not, how far it is from the expected one, or which common mistake it looks like. For an
+# MCMC answer it first asks whether your chains converged, then compares within the answer's
+# Monte Carlo standard error: it is designed to fail a correct answer in fewer than one check
+# in a thousand. Exercise 4 asks for an argument: it has no check.
+#
 # **Exercise 1 — a uniform prior, by MCMC.** Write the non-centered model with
 # $\tau \sim \mathrm{Uniform}(0, 100)$ (`pm.Uniform("tau", lower=0, upper=100)`), fit it
 # (with more draws than above: the flat prior leaves $\tau$ a long upper tail, and its 97%
 # quantile needs them), check the fit, and compare its posterior means and the quantiles
 # of $\tau$ with `hierarchical_normal(..., tau_prior="uniform", tau_scale=100)` and
 # `hierarchical_normal_tau_quantiles(...)`. Does the MCMC fit reproduce the row of the prior
-# sensitivity table?
+# sensitivity table? Call the fit `uniform_idata`.
 #
 # **Exercise 2 — more schools.** Suppose 16, 32 or 64 schools had reported effects with the
 # same pattern (repeat the eight rows 2, 4 or 8 times). Compute the exact 3%, 50% and 97%
 # quantiles of $\tau$ under the $\mathrm{HalfCauchy}(5)$ prior. Then do the same for the first
 # three schools only, under the half-Cauchy and the uniform prior (Gelman 2006 analysed this
-# three-school case). What do you conclude about the number of groups needed to learn
-# $\tau$?
+# three-school case). Store the quantiles in two tables, one row per case and one column per
+# probability: `more_schools` (8, 16, 32 and 64 schools) and `three_schools` (half-Cauchy,
+# then uniform). What do you conclude about the number of groups needed to learn $\tau$?
 #
 # **Exercise 3 — how wrong are the empirical Bayes intervals?** Simulate 2000 data sets of
 # eight schools with the real standard errors from the model itself, with $\tau = 10$:
@@ -1041,7 +1050,8 @@ ppc_table.round(2)
 # $y_j \sim \mathrm{Normal}(\theta_j, \sigma_j)$. For each data set compute 94% intervals for
 # every $\theta_j$ (a) with $\tau$ fixed at its maximum marginal likelihood estimate and (b)
 # with $\tau$ fixed at its true value 10, using `conditional_posterior`. How often does each
-# interval contain the true $\theta_j$?
+# interval contain the true $\theta_j$? Store the number of data sets in `n_sims` and the
+# mean coverage of (a) and (b) in `coverage_mml` and `coverage_true`.
 #
 # **Exercise 4 — exchangeability.** Suppose you learn that schools A and G, the two largest
 # estimates, ran a programme twice as long as the others. Are the eight effects still
@@ -1080,6 +1090,9 @@ assert np.all(np.abs(uniform_z) < 4)
 print("z of the tau quantiles:", ", ".join(f"{value:.2f}" for value in uniform_z))
 compare_to_reference(uniform_idata, uniform_exact).round(3)
 
+# %% tags=["answer-check"]
+checks.uniform_prior_fit(uniform_idata, effect, se)
+
 # %% [markdown] tags=["solution"]
 # The fit passes its checks, and its means and quantiles agree with the exact answer within
 # Monte Carlo error (`compare_to_reference` would have raised otherwise): MCMC reproduces the
@@ -1110,6 +1123,9 @@ assert (
     three_schools.loc["3 schools, Uniform(0, 100)", 0.97] > 3 * more_schools.loc["8 schools", 0.97]
 )
 pd.concat([three_schools, more_schools]).round(2)
+
+# %% tags=["answer-check"]
+checks.tau_quantile_tables(more_schools, three_schools, effect, se)
 
 # %% [markdown] tags=["solution"]
 # With the pattern of the eight schools repeated, the posterior of $\tau$ concentrates
@@ -1153,11 +1169,15 @@ for y_one, theta_one, tau_one in zip(y_sim, theta_sim, tau_hat, strict=True):
 coverage = pd.DataFrame(coverage)  # share of the 8 intervals that cover, per data set
 eb_summary = pd.DataFrame({"coverage": coverage.mean(), "mcse": coverage.std() / np.sqrt(n_sims)})
 oracle, plug = eb_summary.loc["tau = true value"], eb_summary.loc["tau = MML estimate"]
+coverage_true, coverage_mml = oracle["coverage"], plug["coverage"]
 assert abs(oracle["coverage"] - 0.94) < 4 * oracle["mcse"]
 assert plug["coverage"] < 0.94 - 10 * plug["mcse"]
 assert 0.75 < plug["coverage"] < 0.87 and 0.15 < np.mean(tau_hat == 0) < 0.3  # the prose
 print(f"data sets with tau_hat = 0: {np.mean(tau_hat == 0):.0%}")
 eb_summary.round(3)
+
+# %% tags=["answer-check"]
+checks.coverage(coverage_true, coverage_mml, n_sims, se)
 
 # %% [markdown] tags=["solution"]
 # With the true $\tau$ plugged in, the intervals contain the true effect 94% of the time,

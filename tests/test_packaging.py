@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON_HELPERS = ["data", "simulate", "plots", "diagnostics", "exact", "environment"]
+LESSON_HELPERS = [
+    "data",
+    "simulate",
+    "plots",
+    "diagnostics",
+    "exact",
+    "exercises",
+    "checks",
+    "environment",
+]
 # The lesson helpers' `from course_utils import *` must not import the tooling subpackage.
 NOT_EXPORTED = {"course_utils": {"tools"}}
 TOOLING = ("playwright", "nbconvert", "nbclient", "nbformat", "jupytext", "jupyter", "nbval")
@@ -76,6 +85,20 @@ def _undeclared(module) -> list[str]:
     if len(set(declared)) != len(declared):
         problems.append("a name is declared twice")
     return problems
+
+
+def test_an_undeclared_or_empty_all_is_found():
+    import types
+
+    module = types.ModuleType("course_utils.planted")
+    exec("__all__ = []\ndef helper():\n    pass\n", module.__dict__)
+    assert _undeclared(module) == ["__all__ is []"]
+    module.__all__ = ["helper", "gone"]
+    exec("def forgotten():\n    pass\n", module.__dict__)
+    assert _undeclared(module) == [
+        "gone is declared but does not exist",
+        "forgotten is public but not declared",
+    ]
 
 
 def test_every_module_declares_its_public_names():

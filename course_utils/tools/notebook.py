@@ -12,6 +12,9 @@ Tags an author writes on a cell (in the py:percent source, ``# %% tags=["check"]
   the executed notebook, left out of the website and skipped by the slides;
 - :data:`SOLUTION_TAG` -- the solution of an exercise: replaced by an empty answer cell in
   the student editions, folded on the website;
+- :data:`ANSWER_CHECK_TAG` -- the check a student runs on their answer to an exercise: one
+  call of a function of :mod:`course_utils.checks`, after the exercise's solution, kept in
+  the student editions (see :func:`course_utils.tools.student.answer_check_call`);
 - :data:`SLIDE_TAG` -- a cell of the lesson's short deck; with :data:`SLIDE_HIDE_INPUT_TAG`
   the slide shows only the cell's output;
 - :data:`HIDE_INPUT_TAG` -- a code cell shown by its output alone (a lecture deck's figure);
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from course_utils.tools.manifest import Course, Notebook
 
 __all__ = [
+    "ANSWER_CHECK_TAG",
     "CHECK_TAG",
     "HIDE_CELL_TAG",
     "HIDE_INPUT_TAG",
@@ -66,6 +70,8 @@ __all__ = [
 CHECK_TAG = "check"
 #: The solution of an exercise (a code or Markdown cell).
 SOLUTION_TAG = "solution"
+#: The check a student runs on their answer to an exercise (kept in the student editions).
+ANSWER_CHECK_TAG = "answer-check"
 #: A cell of the lesson's short deck.
 SLIDE_TAG = "slide"
 #: On a :data:`SLIDE_TAG` code cell: the slide shows the output only.

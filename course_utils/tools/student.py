@@ -3,7 +3,10 @@
 Solutions live in the lesson notebooks, in cells tagged ``solution``.
 :func:`make_student_edition` replaces each run of consecutive solution cells with one empty
 answer cell of the same kind (a Markdown placeholder for a written answer, a code cell with
-a comment for code); every other cell, with its outputs, is kept as it is.
+a comment for code); every other cell, with its outputs, is kept as it is. An exercise whose
+answer can be checked is followed by a cell tagged ``answer-check``
+(:func:`answer_check_call`); its answer cell sets each answer that check reads to ``...``,
+so that the check, run before the student has answered, says "no answer yet".
 :func:`write_student_editions` does this for the executed notebooks and writes the
 ``.ipynb`` files students open to a git-ignored build folder.
 """
@@ -14,18 +17,24 @@ import ast
 import builtins
 import copy
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 from course_utils.tools.manifest import Notebook, progress_line
-from course_utils.tools.notebook import SOLUTION_TAG, has_tag, read_notebook
+from course_utils.tools.notebook import ANSWER_CHECK_TAG, SOLUTION_TAG, has_tag, read_notebook
 
 __all__ = [
+    "ANSWER_NOTE",
     "CODE_PLACEHOLDER",
     "MARKDOWN_PLACEHOLDER",
+    "AnswerCheck",
     "answer_cell",
+    "answer_check_call",
+    "answer_checks",
+    "is_answer_check",
     "code_after_solutions",
     "is_solution",
     "make_student_edition",
@@ -36,6 +45,8 @@ __all__ = [
 
 MARKDOWN_PLACEHOLDER = "*Your answer here.*"
 CODE_PLACEHOLDER = "# Your answer here\n"
+#: The comment on each answer an ``answer-check`` cell reads, in the student's answer cell.
+ANSWER_NOTE = "your answer: the next cell checks it"
 
 
 def is_solution(cell: NotebookNode) -> bool:
@@ -59,6 +70,189 @@ def is_solution(cell: NotebookNode) -> bool:
     False
     """
     return has_tag(cell, SOLUTION_TAG)
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """An ``answer-check`` cell of a lesson, parsed.
+
+    Attributes
+    ----------
+    index : int
+        The cell's index in the notebook's cells.
+    function : str
+        The function it calls, as written (``"checks.shrinkage_factors"``).
+    arguments : tuple of str
+        The names it passes, in order (constants are left out).
+    answers : tuple of str
+        Those of ``arguments`` that the exercise's solution assigns: the student's answers.
+    """
+
+    index: int
+    function: str
+    arguments: tuple[str, ...]
+    answers: tuple[str, ...]
+
+
+_CHECK_RULE = (
+    "an answer-check cell is one call of a check function, with names (or constants) as its "
+    "arguments, e.g. `checks.shrinkage_factors(shrink, hierarchical_idata, group_table)`; "
+    "compute anything else inside the check function"
+)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and (base := _dotted(node.value)):
+        return f"{base}.{node.attr}"
+    return None
+
+
+def answer_check_call(source: str) -> tuple[str, tuple[str, ...]]:
+    """Parse the code of an ``answer-check`` cell: the function it calls and the names passed.
+
+    The cell must be a single call whose arguments are names or constants. It then binds
+    nothing and reads only those names, so that a student edition can make it run by giving
+    each answer a value (``...``), and nothing after it depends on it.
+
+    Parameters
+    ----------
+    source : str
+        The cell's code.
+
+    Returns
+    -------
+    function : str
+        The called function, as written.
+    arguments : tuple of str
+        The names passed, positional then keyword, in order.
+
+    Raises
+    ------
+    ValueError
+        If the cell is anything else; the message says what the cell should be.
+
+    Examples
+    --------
+    >>> answer_check_call("checks.risk(mse, n_sims, sizes=N_PER_GROUP)")
+    ('checks.risk', ('mse', 'n_sims', 'N_PER_GROUP'))
+    >>> answer_check_call("checks.risk(mse.mean())")
+    Traceback (most recent call last):
+    ...
+    ValueError: an answer-check cell is one call of a check function, ...
+    """
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as error:
+        raise ValueError(f"{_CHECK_RULE}; this one is not Python ({error.msg}).") from None
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    if not isinstance(call, ast.Call) or (function := _dotted(call.func)) is None:
+        raise ValueError(f"{_CHECK_RULE}; got {source.strip()!r}.")
+    values = [*call.args, *(keyword.value for keyword in call.keywords)]
+    if any(keyword.arg is None for keyword in call.keywords) or not all(
+        isinstance(value, ast.Name | ast.Constant) for value in values
+    ):
+        raise ValueError(f"{_CHECK_RULE}; got {source.strip()!r}.")
+    return function, tuple(value.id for value in values if isinstance(value, ast.Name))
+
+
+def _assigned(source: str) -> set[str]:
+    """Return the names a cell's code binds (assigns, defines or imports) at any level."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).partition(".")[0])
+    return names
+
+
+def is_answer_check(cell: NotebookNode) -> bool:
+    """Tell whether a cell is tagged ``answer-check``.
+
+    Parameters
+    ----------
+    cell : nbformat.NotebookNode
+        A notebook cell.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> check = {"tags": ["answer-check"]}
+    >>> is_answer_check(nbformat.v4.new_code_cell("checks.q1(x)", metadata=check))
+    True
+    """
+    return has_tag(cell, ANSWER_CHECK_TAG)
+
+
+def answer_checks(nb: NotebookNode) -> list[AnswerCheck]:
+    """Find and validate the ``answer-check`` cells of a lesson.
+
+    Each must be a code cell, not a solution, parse as :func:`answer_check_call` says, and
+    come after a code solution (since the previous check) that assigns at least one of the
+    names it passes: those names are the student's answers.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The lesson notebook.
+
+    Returns
+    -------
+    list of AnswerCheck
+        In notebook order.
+
+    Raises
+    ------
+    ValueError
+        Naming the cell and what to change.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("x = 2 * data", metadata={"tags": ["solution"]}),
+    ...     nbformat.v4.new_code_cell("checks.q1(x, data)", metadata={"tags": ["answer-check"]}),
+    ... ])
+    >>> answer_checks(nb)[0].answers
+    ('x',)
+    """
+    found: list[AnswerCheck] = []
+    assigned: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and is_solution(cell) and not is_answer_check(cell):
+            assigned |= _assigned(cell.source)
+        if not is_answer_check(cell):
+            continue
+        where = f"cell {index} ({ANSWER_CHECK_TAG!r})"
+        if cell.cell_type != "code" or is_solution(cell):
+            raise ValueError(
+                f"{where} must be a code cell without the {SOLUTION_TAG!r} tag: students keep "
+                "it in their edition."
+            )
+        try:
+            function, arguments = answer_check_call(cell.source)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        answers = tuple(name for name in arguments if name in assigned)
+        if not answers:
+            raise ValueError(
+                f"{where} passes no name that a code solution before it (since the previous "
+                "check) assigns: put it after the solution of its exercise, and pass the "
+                "answer by the name the solution gives it."
+            )
+        found.append(AnswerCheck(index, function, arguments, answers))
+        assigned = set()
+    return found
 
 
 def answer_cell(cell: NotebookNode) -> NotebookNode:
@@ -104,7 +298,9 @@ def make_student_edition(nb: NotebookNode) -> NotebookNode:
     r"""Replace the solution cells of a notebook with empty answer cells.
 
     Consecutive solution cells of the same kind become a single answer cell; all other
-    cells are kept unchanged, outputs included.
+    cells are kept unchanged, outputs included. Before an ``answer-check`` cell, the code
+    answer cell sets each answer the check reads to ``...`` (:data:`ANSWER_NOTE`), so that
+    the check runs and says "no answer yet".
 
     Parameters
     ----------
@@ -126,17 +322,32 @@ def make_student_edition(nb: NotebookNode) -> NotebookNode:
     ... ])
     >>> [c.source for c in make_student_edition(nb).cells]
     ['**Exercise.** Compute x.', '# Your answer here\n']
+    >>> check = {"tags": ["answer-check"]}
+    >>> nb.cells.append(nbformat.v4.new_code_cell("checks.q1(x)", metadata=check))
+    >>> print(make_student_edition(nb).cells[1].source)
+    # Your answer here
+    x = ...  # your answer: the next cell checks it
+    <BLANKLINE>
     """
+    checks = {check.index: check for check in answer_checks(nb)}
     student = copy.deepcopy(nb)
     cells: list[NotebookNode] = []
     previous_solution_type = None
-    for cell in nb.cells:
+    code_answer: NotebookNode | None = None  # the last code answer cell before a check
+    for index, cell in enumerate(nb.cells):
         if not is_solution(cell):
+            if index in checks and code_answer is not None:
+                code_answer.source += "".join(
+                    f"{name} = ...  # {ANSWER_NOTE}\n" for name in checks[index].answers
+                )
+                code_answer = None
             cells.append(copy.deepcopy(cell))
             previous_solution_type = None
         elif cell.cell_type != previous_solution_type:
             cells.append(answer_cell(cell))
             previous_solution_type = cell.cell_type
+            if cell.cell_type == "code":
+                code_answer = cells[-1]
     student.cells = cells
     return student
 
@@ -194,6 +405,11 @@ def code_after_solutions(nb: NotebookNode) -> list[int]:
     reaches under another name (a module's global random state, a file on disk); the
     course's lessons keep such cells before the exercises.
 
+    ``answer-check`` cells are not returned: each is one call that binds nothing
+    (:func:`answer_checks` validates it), the edition sets its answers to ``...``, and every
+    check function answers "no answer yet" to that before it reads anything else (the tests
+    call each check of each lesson so).
+
     Parameters
     ----------
     nb : nbformat.NotebookNode
@@ -234,7 +450,7 @@ def code_after_solutions(nb: NotebookNode) -> list[int]:
     later = [
         i
         for i, c in enumerate(nb.cells)
-        if i > first and c.cell_type == "code" and not is_solution(c)
+        if i > first and c.cell_type == "code" and not is_solution(c) and not is_answer_check(c)
     ]
     if not analysable:
         return later

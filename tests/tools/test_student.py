@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -14,12 +15,23 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from course_utils.tools import cli, manifest, student
 
 SOLUTION = {"tags": ["solution"]}
+ANSWER_CHECK = {"tags": ["answer-check"]}
 COURSE = manifest.load_course()
 LESSONS = COURSE.lessons
 
 
 def _stdout(text: str):
     return new_output("stream", name="stdout", text=text)
+
+
+def _is_answer_cell(source: str) -> bool:
+    """An empty answer cell: the placeholder, then ``name = ...`` for each checked answer."""
+    if source == student.MARKDOWN_PLACEHOLDER:
+        return True
+    head, _, rest = source.partition(student.CODE_PLACEHOLDER)
+    return not head and all(
+        re.fullmatch(rf"\w+ = \.\.\.  # {student.ANSWER_NOTE}", line) for line in rest.splitlines()
+    )
 
 
 @pytest.fixture()
@@ -173,8 +185,7 @@ def test_course_edition_is_valid_and_has_no_solution(notebook, editions):
     edition_sources = [c.source for c in edition.cells]
     for solution in student.solution_sources(lesson):
         assert solution not in edition_sources
-    placeholders = {student.MARKDOWN_PLACEHOLDER, student.CODE_PLACEHOLDER}
-    kept = [c for c in edition.cells if c.source not in placeholders]
+    kept = [c for c in edition.cells if not _is_answer_cell(c.source)]
     assert len(kept) == sum(not student.is_solution(c) for c in lesson.cells)
 
 
@@ -259,6 +270,63 @@ def test_course_edition_code_is_the_lesson_code_the_validation_runs(notebook, ed
         c.source for c in lesson.cells if c.cell_type == "code" and not student.is_solution(c)
     ]
     edition_code = [c.source for c in edition.cells if c.cell_type == "code"]
-    # The lesson's own code, in order, with answer cells (comment-only) where solutions were.
-    assert [c for c in edition_code if c != student.CODE_PLACEHOLDER] == lesson_code
-    assert student.CODE_PLACEHOLDER in edition_code, "the exercises have answer cells"
+    # The lesson's own code, in order, with answer cells where solutions were: comment-only,
+    # or setting the answers an answer-check reads to `...`.
+    assert [c for c in edition_code if not _is_answer_cell(c)] == lesson_code
+    assert any(map(_is_answer_cell, edition_code)), "the exercises have answer cells"
+
+
+# --- Answer checks ----------------------------------------------------------------------------
+
+
+def _with_check(lesson, source="print(secret_square, x)"):
+    """The small lesson with an answer-check cell after Exercise 2's solution."""
+    lesson.cells.insert(7, new_code_cell(source, metadata=copy.deepcopy(ANSWER_CHECK)))
+    return lesson
+
+
+def test_an_answer_check_reads_its_answers_from_the_solution_before_it(lesson):
+    (check,) = student.answer_checks(_with_check(lesson))
+    assert (check.index, check.function) == (7, "print")
+    assert check.arguments == ("secret_square", "x") and check.answers == ("secret_square",)
+
+
+def test_the_edition_sets_each_checked_answer_to_ellipsis_and_the_check_runs(lesson):
+    edition = student.make_student_edition(_with_check(lesson))
+    answer = edition.cells[5]
+    note = f"secret_square = ...  # {student.ANSWER_NOTE}\n"
+    assert answer.source == student.CODE_PLACEHOLDER + note
+    assert student.is_answer_check(edition.cells[6])
+    client = manifest.kernel_client(edition, COURSE.root / "notebooks")
+    client.execute()  # the check meets `...`, not a NameError
+    assert client.nb.cells[6].outputs[0]["text"] == "Ellipsis 2\n"
+
+
+def test_an_answer_check_is_not_later_code_that_may_need_a_solution(lesson):
+    lesson = _with_check(lesson)
+    assert student.code_after_solutions(lesson) == []  # though it mentions secret_square
+    lesson.cells.append(new_code_cell("print(secret_square)"))
+    assert student.code_after_solutions(lesson) == [len(lesson.cells) - 1]
+
+
+@pytest.mark.parametrize(
+    ("source", "metadata", "message"),
+    [
+        ("check(secret_square + 1)", ANSWER_CHECK, "one call of a check function"),
+        ("r = check(secret_square)", ANSWER_CHECK, "one call of a check function"),
+        ("check(secret_square)\ncheck(x)", ANSWER_CHECK, "one call of a check function"),
+        ("check(**answers)", ANSWER_CHECK, "one call of a check function"),
+        ("check(x)", ANSWER_CHECK, "passes no name that a code solution"),
+        ("check(secret_square)", {"tags": ["answer-check", "solution"]}, "without the 'solution'"),
+    ],
+)
+def test_a_malformed_answer_check_is_refused_with_the_rule(lesson, source, metadata, message):
+    lesson.cells.insert(7, new_code_cell(source, metadata=copy.deepcopy(metadata)))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        student.make_student_edition(lesson)
+
+
+def test_an_answer_check_before_any_solution_is_refused(lesson):
+    lesson.cells.insert(2, new_code_cell("check(x)", metadata=copy.deepcopy(ANSWER_CHECK)))
+    with pytest.raises(ValueError, match="cell 2 .* after the solution of its exercise"):
+        student.answer_checks(lesson)

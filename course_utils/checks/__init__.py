@@ -1,0 +1,28 @@
+"""The checks a student runs on their answers to the lessons' exercises, one module per lesson.
+
+A lesson imports its module (``from course_utils.checks import pooling as checks``) and
+follows each exercise with a computable answer by a cell tagged ``answer-check``: one call,
+``checks.<exercise>(<answer names>, <lesson objects>)``. The student editions keep these
+cells and set each answer the solution computes to ``...``, so that a blank answer is met with
+"no answer yet", not a traceback.
+
+Every check function in these modules
+
+- takes the student's answers first, then the lesson objects it needs to compute the
+  reference (an exact answer, or one computed from the lesson's own fit);
+- says "no answer yet" (:func:`course_utils.exercises.missing_answer`) before it reads
+  anything else, so that a blank answer never meets a lesson object it cannot handle;
+- compares within the answer's Monte Carlo standard error
+  (:func:`course_utils.exercises.check_number`,
+  :func:`~course_utils.exercises.check_posterior_mean`), so that a correct answer fails
+  less than once in :data:`~course_utils.exercises.FALSE_ALARM` :sup:`-1` checks;
+- names the typical mistakes it knows, and never raises on a student's answer;
+- changes nothing it is given.
+
+Modules: :mod:`course_utils.checks.pooling` (lesson 01), :mod:`course_utils.checks.eight_schools`
+(lesson 07).
+"""
+
+from __future__ import annotations
+
+__all__ = ["eight_schools", "pooling"]
