@@ -40,6 +40,7 @@ import pandas as pd
 import preliz as pz
 import pymc as pm
 
+from course_utils.checks import water_quality as checks
 from course_utils.diagnostics import check_sampling, compare_to_reference
 from course_utils.environment import sampler_cores, versions
 from course_utils.exact import hierarchical_beta_binomial
@@ -822,19 +823,29 @@ assert north_mean.loc["18-3-3", strong] < north_mean.loc["18-3-3", wide] - 0.01
 # ## Exercises
 #
 # The exact calculation is a quick laboratory for "what if" questions about the hierarchy;
-# Exercise 3 asks you to change the PyMC model itself.
+# Exercise 3 asks you to change the PyMC model itself. Each exercise ends with a cell that
+# checks your answer: run it once your answer is stored under the names the exercise gives.
+# It tells you whether the answer is correct; if not, how far it is from the expected one, or
+# which common mistake it looks like. For an MCMC answer it first asks whether your chains
+# converged, then compares within the answer's Monte Carlo standard error: it is designed to
+# fail a correct answer in fewer than one check in a thousand.
 #
 # **Exercise 1 — more regions.** Suppose the mixed pattern were observed in 30 regions: ten
 # copies of (18, 3, 3), 30 samples each. Use `hierarchical_beta_binomial` to compare the
-# posterior sd of $\mu$ and $\nu$ with the three-region case. What do more groups buy?
+# posterior sd of $\mu$ and $\nu$ with the three-region case (store the two sds for 30
+# regions, $\mu$ first, in `thirty_sd`). What do more groups buy?
 
 # %% tags=["solution"]
 three = hierarchical_beta_binomial([18, 3, 3], [30] * 3, parameterization="mu_nu")
 thirty = hierarchical_beta_binomial([18, 3, 3] * 10, [30] * 30, parameterization="mu_nu")
+thirty_sd = thirty.loc[["mu", "nu"], "sd"]
 print("sd ratio, 3 / 30 regions:", (three["sd"] / thirty["sd"])[["mu", "nu"]].round(1).to_dict())
 pd.concat(
     {"3 regions": three.loc[["mu", "nu"]], "30 regions": thirty.loc[["mu", "nu"]]}, axis=1
 ).round(3)
+
+# %% tags=["answer-check"]
+checks.more_regions(thirty_sd)
 
 # %% [markdown] tags=["solution"]
 # With ten times as many regions the posterior sd of both hyperparameters drops by a factor
@@ -844,13 +855,18 @@ pd.concat(
 # %% [markdown]
 # **Exercise 2 — more samples per region.** Now keep three regions but test 300 samples in
 # each, with the same shares: (180, 30, 30) safe. How far is North pulled from its observed
-# share now, and is $\nu$ better determined than with 30 samples?
+# share now (store North's posterior mean in `north_300`), and is $\nu$ better determined
+# than with 30 samples?
 
 # %% tags=["solution"]
 small = hierarchical_beta_binomial([18, 3, 3], [30] * 3, parameterization="mu_nu", labels=REGIONS)
 big = hierarchical_beta_binomial([180, 30, 30], [300] * 3, parameterization="mu_nu", labels=REGIONS)
-print(f"North: observed 0.600, estimate {big.loc['theta[North]', 'mean']:.3f} (n = 300)")
+north_300 = big.loc["theta[North]", "mean"]
+print(f"North: observed 0.600, estimate {north_300:.3f} (n = 300)")
 pd.concat({"n = 30": small, "n = 300": big}, axis=1).round(3)
+
+# %% tags=["answer-check"]
+checks.north_with_more_samples(north_300)
 
 # %% [markdown] tags=["solution"]
 # With 300 samples the weight $w_j = n_j/(n_j + \nu)$ of each region's own data is close to
@@ -863,8 +879,8 @@ pd.concat({"n = 30": small, "n = 300": big}, axis=1).round(3)
 # concentration has the prior that allows strong pooling, $\nu \sim \mathrm{HalfNormal}(100)$.
 # Fit it to the `18-18-18` data with MCMC, check the sampling with `check_sampling`, and check
 # the result against the exact posterior with `compare_to_reference` (the helper's argument
-# `scale=100`). Does MCMC agree with the exact answer? Compare the posterior sd of the
-# $\theta_j$ with the fit under HalfNormal(10).
+# `scale=100`). Call the fit `strong_pooling_idata`. Does MCMC agree with the exact answer?
+# Compare the posterior sd of the $\theta_j$ with the fit under HalfNormal(10).
 
 
 # %% tags=["solution"]
@@ -899,6 +915,9 @@ theta_sd = pd.DataFrame(
 ).rename_axis(columns="posterior sd, prior of nu")
 theta_sd.round(3)
 
+# %% tags=["answer-check"]
+checks.strong_pooling_fit(strong_pooling_idata, counts, N_SAMPLES)
+
 # %% [markdown] tags=["solution"]
 # Changing one line of the model changes the posterior, and MCMC computes the new posterior
 # correctly: the sampling checks pass and every $|z|$ is small (the cell would raise
@@ -910,7 +929,8 @@ theta_sd.round(3)
 # **Exercise 4 — posterior predictive check of the mixed fit.** Shrinkage pulls North's
 # estimate below its observed share. Does the fitted model still reproduce the observed count
 # of 18 in North? Sample the posterior predictive for the `18-3-3` fit and compute, for each
-# region, the probability that a simulated count is at least the observed one.
+# region, the probability that a simulated count is at least the observed one (store the
+# three probabilities in `p_at_least`).
 
 # %% tags=["solution"]
 with build_hierarchical_model(waters["18-3-3"]):
@@ -926,6 +946,9 @@ print(
     {r: round(float(p), 2) for r, p in zip(REGIONS, p_at_least, strict=True)},
 )
 assert 0.05 < p_at_least[0] < 0.5
+
+# %% tags=["answer-check"]
+checks.predictive_tail(p_at_least, hierarchical_idatas, counts, N_SAMPLES)
 
 # %% [markdown] tags=["solution"]
 # North's observed count lies above the middle of its predictive distribution, as expected

@@ -19,10 +19,11 @@ Every check function in these modules
 - names the typical mistakes it knows, and never raises on a student's answer;
 - changes nothing it is given.
 
-Modules: :mod:`course_utils.checks.pooling` (lesson 01), :mod:`course_utils.checks.eight_schools`
+Modules: :mod:`course_utils.checks.pooling` (lesson 01),
+:mod:`course_utils.checks.water_quality` (lesson 03), :mod:`course_utils.checks.eight_schools`
 (lesson 07).
 """
 
 from __future__ import annotations
 
-__all__ = ["eight_schools", "pooling"]
+__all__ = ["eight_schools", "pooling", "water_quality"]
