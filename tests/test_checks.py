@@ -426,3 +426,70 @@ def test_correct_coverages_pass_and_the_true_tau_coverage_for_both_is_named():
     named = eight_schools.coverage(true, 0.94, 2000, se)
     assert named.status == "incorrect" and "each data set's own tau_hat" in named.message
     assert eight_schools.coverage(0.90, mml, 2000, se).status == "incorrect"
+
+
+# Lesson 03 --------------------------------------------------------------------------------
+
+
+def test_the_beta_binomial_tables_pass_rounded_and_their_typical_mistakes_are_named():
+    from course_utils.checks import water_quality
+    from course_utils.exact import hierarchical_beta_binomial as exact
+
+    thirty = exact([18, 3, 3] * 10, [30] * 30, parameterization="mu_nu")
+    three = exact([18, 3, 3], [30] * 3, parameterization="mu_nu")
+    assert water_quality.more_regions(thirty.loc[["mu", "nu"], "sd"].round(3)).correct
+    named = water_quality.more_regions(three.loc[["mu", "nu"], "sd"])
+    assert named.status == "incorrect" and "three-region" in named.message
+    big = exact([180, 30, 30], [300] * 3, parameterization="mu_nu")
+    assert water_quality.north_with_more_samples(round(big.loc["theta[0]", "mean"], 3)).correct
+    named = water_quality.north_with_more_samples(three.loc["theta[0]", "mean"])
+    assert named.status == "incorrect" and "30 samples" in named.message
+    assert not water_quality.north_with_more_samples(big.loc["theta[0]", "mean"] + 0.002).correct
+
+
+def test_a_strong_pooling_fit_passes_and_an_unchanged_prior_is_named():
+    import pandas as pd
+
+    from course_utils.checks import water_quality
+    from course_utils.exact import hierarchical_beta_binomial as exact
+
+    counts = pd.DataFrame({"18-18-18": [18, 18, 18]})
+    n = (30, 30, 30)
+
+    def fit(scale, seed=0):
+        post = exact([18, 18, 18], n, parameterization="mu_nu", scale=scale)
+        rng = np.random.default_rng(seed)
+        draw = lambda row: rng.normal(post.loc[row, "mean"], post.loc[row, "sd"], (4, 1000))  # noqa: E731
+        theta = np.stack([draw(f"theta[{j}]") for j in range(3)], axis=-1)
+        return az.from_dict(
+            posterior={"mu": draw("mu"), "theta": theta},
+            sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)},
+        )
+
+    assert water_quality.strong_pooling_fit(fit(100.0), counts, n).correct
+    named = water_quality.strong_pooling_fit(fit(10.0), counts, n)
+    assert named.status == "incorrect" and "HalfNormal(10)" in named.message
+
+
+def test_correct_predictive_tails_fail_at_about_the_design_rate_and_p_greater_is_named():
+    # 1,000 students with the same fit, each simulating one count per draw as
+    # pm.sample_posterior_predictive does; at the design rate about 1 false alarm is expected.
+    import pandas as pd
+
+    from course_utils.checks import water_quality
+
+    rng = np.random.default_rng(11)
+    theta = rng.beta([14, 4, 4], [16, 26, 26], size=(4, 1000, 3))
+    fits = {"18-3-3": az.from_dict(posterior={"theta": theta})}
+    counts = pd.DataFrame({"18-3-3": [18, 3, 3]})
+    n = (30, 30, 30)
+    statuses = [
+        water_quality.predictive_tail(
+            (rng.binomial(30, theta) >= [18, 3, 3]).mean(axis=(0, 1)), fits, counts, n
+        ).status
+        for _ in range(1000)
+    ]
+    assert statuses.count("incorrect") <= 5, statuses.count("incorrect")
+    greater = (rng.binomial(30, theta) > [18, 3, 3]).mean(axis=(0, 1))
+    named = water_quality.predictive_tail(greater, fits, counts, n)
+    assert named.status == "incorrect" and "(>=)" in named.message
