@@ -4,8 +4,10 @@ These modules are for authors, instructors and CI, not for the lessons (which im
 lesson helpers of :mod:`course_utils`). They need the ``tools`` extra of the package
 (``pip install "course-utils[tools]"``; the lock file installs everything).
 
-- :mod:`course_utils.tools.manifest` -- the course manifest (``course.toml``): list, select,
-  read and run notebooks;
+- :mod:`course_utils.tools.manifest` -- the course manifest (``course.toml``): list and
+  select notebooks, start their kernels;
+- :mod:`course_utils.tools.notebook` -- the notebook vocabulary every tool shares: cell tags,
+  titles, reading an executed notebook, the fingerprint of its code, its tolerance file;
 - :mod:`course_utils.tools.execute` -- execute notebooks from their Jupytext sources;
 - :mod:`course_utils.tools.outputs` -- compare a notebook's outputs with a fresh run, within
   Monte Carlo error;
@@ -25,6 +27,7 @@ __all__ = [
     "execute",
     "manifest",
     "nbcheck",
+    "notebook",
     "outputs",
     "profiles",
     "seeds",

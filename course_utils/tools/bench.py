@@ -3,7 +3,9 @@
 Nothing here is a test: :func:`run_benchmark` measures this machine and writes tables (CSV
 and Markdown). The models are not re-implemented: each notebook is executed in a fresh kernel
 and the fitted ``InferenceData`` objects it leaves in its namespace are inspected in that same
-kernel by :func:`describe_fits`, which one extra cell imports from this module.
+kernel by :func:`describe_fits`, which one extra cell imports from this module. The execution
+and its measurement (wall and CPU time, peak memory of the kernel's process tree) are
+:func:`course_utils.tools.usage.run_measured`'s, which stops measuring before the extra cells.
 
 Measured per notebook, with a cold and then a warm PyTensor compile cache (a private
 ``base_compiledir`` so the user's cache is untouched; the quick mode uses the user's cache,
@@ -32,13 +34,13 @@ from nbformat.v4 import new_code_cell
 from course_utils.diagnostics import check_sampling
 from course_utils.environment import available_cpus
 from course_utils.tools import usage
-from course_utils.tools.docs import update_region
+from course_utils.tools.docs import markdown_table, update_region
 from course_utils.tools.execute import read_source
 from course_utils.tools.manifest import (
+    KERNEL_NAME,
     Notebook,
     check_names_bound,
     is_python_name,
-    kernel_client,
     kernel_env,
     progress_line,
 )
@@ -58,7 +60,7 @@ __all__ = [
     "peak_memory_label",
     "missing_backends",
     "notebook_table",
-    "read_markdown_tables",
+    "read_tables",
     "reparameterization_table",
     "run_benchmark",
     "record",
@@ -67,7 +69,9 @@ __all__ = [
     "sample_named_model",
     "sizing_table",
     "summary_table",
-    "to_markdown",
+    "RECORD_DIR",
+    "render_recorded",
+    "write_tables",
 ]
 
 #: NUTS implementations ``pm.sample(nuts_sampler=...)`` accepts besides its own ("pymc") that
@@ -424,35 +428,30 @@ def run_notebook(
     n_own = len(nb.cells)
     nb.cells.extend(new_code_cell(code) for code in measurement)
     extra = {"PYTENSOR_FLAGS": f"base_compiledir={compiledir}"} if compiledir else None
-    client = kernel_client(nb, notebook.source.parent, timeout=1800, record_timing=True)
-    cpu_ids = usage.pinned_cpu_ids(cpus)
-    client.kernel_manager_class = usage.kernel_manager_class(cpu_ids)
-    start = time.perf_counter()
-    with client.setup_kernel(env=kernel_env(extra)):
-        kernel_start = time.perf_counter() - start
-        kernel = usage.kernel_process(client)
-        sampler = usage.MemorySampler(kernel, 0.2)
-        sampler.start()
-        for index, cell in enumerate(nb.cells):
-            if index == n_own:  # the notebook ends here; the rest is measurement
-                wall = time.perf_counter() - start
-                sampler.stop()
-                cpu = usage.tree_cpu_seconds(kernel)
-            client.execute_cell(cell, index)
+    run = usage.run_measured(
+        nb,
+        cpus=cpus,
+        cwd=notebook.source.parent,
+        env=kernel_env(extra),
+        kernel_name=KERNEL_NAME,
+        timeout=1800,
+        measured_cells=n_own,
+        record_timing=True,
+    )
     code_cells = [c for c in nb.cells[:n_own] if c.cell_type == "code"]
     return NotebookRun(
         notebook=notebook.name,
         cache=cache,
-        cpus=available_cpus() if cpu_ids is None else len(cpu_ids),
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_mib=sampler.peak_mib,
-        kernel_start_s=kernel_start,
+        cpus=available_cpus() if cpus is None else cpus,
+        wall_s=run.wall_s,
+        cpu_s=run.cpu_s,
+        peak_mib=run.peak_mib,
+        kernel_start_s=run.kernel_start_s,
         imports_s=_cell_seconds(code_cells[0]),
         cells_s=sum(_cell_seconds(c) for c in code_cells),
         fits=_last_json(nb.cells[n_own].outputs),
         backends=_last_json(nb.cells[-1].outputs) if backends else [],
-        memory=sampler.metric,
+        memory=run.memory,
     )
 
 
@@ -620,32 +619,6 @@ def backend_table(runs: Sequence[NotebookRun]) -> pd.DataFrame:
     )
 
 
-def to_markdown(table: pd.DataFrame) -> str:
-    """Render a table as GitHub Markdown (no extra dependency).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The table.
-
-    Returns
-    -------
-    str
-        Markdown text.
-
-    Examples
-    --------
-    >>> print(to_markdown(pd.DataFrame({"a": [1], "b": ["x"]})))
-    | a | b |
-    |---|---|
-    | 1 | x |
-    """
-    header = "| " + " | ".join(map(str, table.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in table.columns) + "|"
-    body = ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
 def _plan(cold: bool) -> list[tuple[str, int | None]]:
     """Return the runs of each notebook, ``(cache, cpus)``: 1 CPU only where pinning works."""
     if not cold:
@@ -733,9 +706,7 @@ def run_benchmark(
     )
     if backends:
         tables["backends"] = backend_table(runs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        table.to_csv(out_dir / f"{name}.csv", index=False)
+    write_tables(tables, out_dir)
     (out_dir / "benchmark.md").write_text(benchmark_markdown(tables))
     return tables
 
@@ -819,54 +790,103 @@ def peak_memory_label(metric: str) -> str:
     return f"peak memory ({metric.upper()}, MiB)"
 
 
-def benchmark_markdown(tables: dict[str, pd.DataFrame]) -> str:
+def benchmark_markdown(tables: Mapping[str, pd.DataFrame]) -> str:
     """Return the benchmark's Markdown report: every table (``runs``: when and where)."""
     sections = [
-        "# Benchmark\n\nGenerated by `course bench`; do not edit. Times in seconds, memory in "
-        "MiB. The `runs` table gives the date and the machine of each notebook's measurement."
+        "# Benchmark\n\nGenerated by `course bench --record` from the measured tables in "
+        "`docs/benchmark/` (CSV); do not edit. Times in seconds, memory in MiB. The `runs` "
+        "table gives the date and the machine of each notebook's measurement."
     ]
     for name, table in tables.items():
-        sections.append(f"## {name}\n\n{to_markdown(table)}")
+        sections.append(f"## {name}\n\n{markdown_table(table)}")
     return "\n\n".join(sections) + "\n"
 
 
-def read_markdown_tables(text: str) -> dict[str, pd.DataFrame]:
-    r"""Read back the tables of a report written by :func:`benchmark_markdown`.
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write each table as ``<folder>/<name>.csv``: the measured data, as data.
 
     Parameters
     ----------
-    text : str
-        The Markdown: ``## <name>`` headings, each followed by one pipe table.
+    tables : mapping of str to pandas.DataFrame
+        Tables by name.
+    folder : pathlib.Path
+        Where to write them (created).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = folder / f"{name}.csv"
+        table.to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Read the tables :func:`write_tables` wrote, by name.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        A folder of ``<name>.csv`` files.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        The tables by name; numeric columns are numbers again.
+        The tables, in the order of :data:`RECORDED_TABLES` (others after them, by name).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder has no CSV table.
 
     Examples
     --------
-    >>> tables = read_markdown_tables("## fits\n\n| fit | s |\n|---|---|\n| a | 1.5 |\n")
-    >>> tables["fits"].to_dict("records")
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_tables({"fits": pd.DataFrame({"fit": ["a"], "s": [1.5]})}, Path(tmp))
+    ...     read_tables(Path(tmp))["fits"].to_dict("records")
     [{'fit': 'a', 's': 1.5}]
     """
-    tables: dict[str, pd.DataFrame] = {}
-    for section in ("\n" + text).split("\n## ")[1:]:
-        name, _, body = section.partition("\n")
-        rows = [line.strip() for line in body.splitlines() if line.strip().startswith("|")]
-        if len(rows) < 2:
-            continue
-        cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
-        table = pd.DataFrame(cells[2:], columns=cells[0])
-        for column in table.columns:
-            numbers = pd.to_numeric(table[column], errors="coerce")
-            if numbers.notna().all():
-                table[column] = numbers
-        tables[name.strip()] = table
+    paths = {path.stem: path for path in sorted(folder.glob("*.csv"))}
+    if not paths:
+        raise FileNotFoundError(
+            f"{folder} holds no benchmark tables (CSV): record the whole course once with "
+            "`course bench --record` (no notebook names)."
+        )
+    order = [n for n in RECORDED_TABLES if n in paths] + [
+        n for n in paths if n not in RECORDED_TABLES
+    ]
+    return {name: pd.read_csv(paths[name], keep_default_na=False, na_values=[""]) for name in order}
+
+
+def render_recorded(folder: Path) -> dict[str, pd.DataFrame]:
+    """Return the recorded benchmark's tables with their summary, computed from them.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The recorded tables (:data:`RECORD_DIR` under the course root).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables :func:`benchmark_markdown` renders into ``docs/benchmark.md``.
+    """
+    tables = read_tables(folder)
+    tables["summary"] = summary_table(tables["notebooks"], tables["fits"])
     return tables
 
 
-#: Tables of a recorded benchmark that hold rows per notebook (merged by notebook).
-_PER_NOTEBOOK = ("notebooks", "fits", "reparameterization", "runs")
+#: Tables of a recorded benchmark that hold rows per notebook (merged by notebook): the
+#: measured data, kept as CSV in :data:`RECORD_DIR`; the summary is computed from them.
+RECORDED_TABLES = ("notebooks", "fits", "reparameterization", "runs")
+#: Where ``course bench --record`` keeps the measured tables, under the course root.
+RECORD_DIR = Path("docs") / "benchmark"
 
 
 def merge_recorded(
@@ -879,7 +899,7 @@ def merge_recorded(
     Parameters
     ----------
     recorded : mapping of str to pandas.DataFrame
-        The recorded benchmark (:func:`read_markdown_tables` of ``docs/benchmark.md``).
+        The recorded benchmark (:func:`read_tables` of :data:`RECORD_DIR`).
     new : mapping of str to pandas.DataFrame
         A full benchmark (cold and warm runs) of some of the notebooks.
     order : sequence of str
@@ -918,7 +938,7 @@ def merge_recorded(
     measured = set(new["runs"]["notebook"])
     rank = {name: i for i, name in enumerate(order)}
     merged = {}
-    for name in _PER_NOTEBOOK:
+    for name in RECORDED_TABLES:
         old = recorded.get(name, pd.DataFrame(columns=["notebook"]))
         kept = old[~old["notebook"].isin(measured) & old["notebook"].isin(rank)]
         parts = [part for part in (kept, new.get(name)) if part is not None and len(part)]
@@ -1014,10 +1034,8 @@ def sizing_table(
 
     Examples
     --------
-    >>> print(to_markdown(sizing_table(900, 50, 120, servers=[(4, 16)])))
-    | server | students (memory) | students (CPU) | students |
-    |---|---|---|---|
-    | 4 CPUs / 16 GiB | 13 | 20 | 13 |
+    >>> sizing_table(900, 50, 120, servers=[(4, 16)]).to_dict("records")
+    [{'server': '4 CPUs / 16 GiB', 'students (memory)': 13, 'students (CPU)': 20, 'students': 13}]
     """
     per_student = (server_mib + peak_mib) * headroom
     rows = []
@@ -1059,7 +1077,11 @@ def _memory_note(metric: str) -> str:
 
 
 def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) -> list[Path]:
-    """Write a full benchmark to the documentation: docs/benchmark.md and generated regions.
+    """Write a full benchmark to the documentation.
+
+    Its per-notebook tables go to :data:`RECORD_DIR` as CSV (the data), their rendering with
+    the summary to docs/benchmark.md, and the summary and sizing tables to the generated
+    regions of the README and the teaching guide.
 
     Parameters
     ----------
@@ -1085,15 +1107,17 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
     demanding = summary.loc[summary[peak].idxmax()]
     cpu_first = float(summary["CPU, first run (s)"].max())
     sizing = sizing_table(float(demanding[peak]), server_mib, cpu_first)
+    written = write_tables(
+        {name: tables[name] for name in RECORDED_TABLES if name in tables}, root / RECORD_DIR
+    )
     docs = root / "docs" / "benchmark.md"
-    docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(benchmark_markdown(tables))
     stamp = f"Measured by `course bench --record` on {_runs_phrase(tables.get('runs'))}."
     stamp += _memory_note(metric)
-    written = [docs]
+    written.append(docs)
     readme = root / "README.md"
     if readme.is_file():
-        written.append(update_region(readme, "bench", f"{stamp}\n\n{to_markdown(summary)}"))
+        written.append(update_region(readme, "bench", f"{stamp}\n\n{markdown_table(summary)}"))
     guide = root / "docs" / "teaching.md"
     if guide.is_file():
         per_student = pd.DataFrame(
@@ -1112,6 +1136,6 @@ def record(tables: dict[str, pd.DataFrame], root: Path, *, server_mib: float) ->
                 ],
             }
         )
-        text = f"{stamp}\n\n{to_markdown(per_student)}\n\n{to_markdown(sizing)}"
+        text = f"{stamp}\n\n{markdown_table(per_student)}\n\n{markdown_table(sizing)}"
         written.append(update_region(guide, "sizing", text))
     return written

@@ -101,6 +101,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from course_utils.tools import bench  # imported lazily: it is not needed by the other jobs
+    from course_utils.tools.docs import markdown_table
 
     course = manifest.load_course()
     notebooks = course.select(args.notebooks)
@@ -112,8 +113,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             "--record writes the course's benchmark into the docs: run it without --quick or "
             "--backends."
         )
-    recorded = course.root / "docs" / "benchmark.md"
-    if args.record and args.notebooks and not recorded.is_file():
+    recorded = course.root / bench.RECORD_DIR
+    if args.record and args.notebooks and not recorded.is_dir():
         raise ValueError(
             f"{recorded} does not exist: record the whole course once with "
             "`course bench --record` (no notebook names)."
@@ -121,11 +122,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else course.build_dir / "bench"
     tables = bench.run_benchmark(notebooks, out, cold=not args.quick, backends=args.backends)
     for name, table in tables.items():
-        print(f"\n## {name}\n{bench.to_markdown(table)}")
+        print(f"\n## {name}\n{markdown_table(table)}")
     print(f"\ntables written to {out}/ (CSV per table and benchmark.md)")
     if args.record and args.notebooks:
         # Only these notebooks were measured: their rows replace the recorded ones.
-        old = bench.read_markdown_tables(recorded.read_text(encoding="utf-8"))
+        old = bench.read_tables(recorded)
         tables = bench.merge_recorded(old, tables, [nb.name for nb in course.notebooks])
     if args.record:
         from course_utils.tools.usage import idle_server_mib
@@ -304,8 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--record",
         action="store_true",
-        help="write the tables to docs/benchmark.md, the README and the sizing table of "
-        "docs/teaching.md",
+        help="keep the measured tables in docs/benchmark/ (CSV) and write their rendering to "
+        "docs/benchmark.md, the README and the sizing table of docs/teaching.md",
     )
     bench.set_defaults(func=_cmd_bench)
 

@@ -8,6 +8,8 @@ A region is delimited by two HTML comments that Markdown renders as nothing::
 
 :func:`update_region` replaces what is between them, so ``course seeds --record`` and
 ``course bench --record`` keep the README's tables equal to the runs that produced them.
+Every generated table is rendered by :func:`markdown_table`, from data (a ``DataFrame``):
+measured data is kept as data (CSV), never parsed back from Markdown.
 """
 
 from __future__ import annotations
@@ -15,7 +17,35 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["replace_region", "update_region"]
+import pandas as pd
+
+__all__ = ["markdown_table", "replace_region", "update_region"]
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """Render a table as Markdown (a pipe table, by pandas and tabulate).
+
+    Values are printed as they are (``str``), not re-formatted as numbers: ``30.0`` stays
+    ``30.0`` and a seed list stays text.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table; its index is not printed.
+
+    Returns
+    -------
+    str
+        Markdown text, one line per row after the header and the rule.
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"notebook": ["01_a"], "wall_s": [30.0]})))
+    | notebook   | wall_s   |
+    |:-----------|:---------|
+    | 01_a       | 30.0     |
+    """
+    return str(table.to_markdown(index=False, tablefmt="pipe", disable_numparse=True))
 
 
 def _markers(name: str) -> tuple[str, str]:

@@ -17,10 +17,8 @@ import nbformat
 from jupytext.combine import combine_inputs_with_outputs
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import Notebook, kernel_client, kernel_env, progress_line, tags
-
-#: Cells that only check what the lesson claims.
-CHECK_TAG = "check"
+from course_utils.tools.manifest import Notebook, kernel_client, kernel_env, progress_line
+from course_utils.tools.notebook import CHECK_TAG, has_tag
 
 __all__ = ["execute", "read_source", "run_all", "run_notebook"]
 
@@ -64,7 +62,7 @@ def read_source(source: Path) -> NotebookNode:
     nb = _keep_cell_ids(jupytext.read(source), source.with_suffix(".ipynb"))
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
-        if CHECK_TAG in tags(cell):  # JupyterLab shows the cell collapsed
+        if has_tag(cell, CHECK_TAG):  # JupyterLab shows the cell collapsed
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     return nb
 

@@ -3,15 +3,15 @@
 ``course.toml`` at the root of the course lists every notebook in course order: the lecture
 decks of ``slides/`` and the lessons of ``notebooks/``. Every tool (``course run``, ``seeds``,
 ``slides``, ``student``, ``site``, ``bench``) and the tests use this module to list and select
-notebooks, read an executed notebook, read cell tags, start a kernel client and print
-progress, so that each of these is written once.
+notebooks, check the names the manifest gives, start a kernel client and print progress, so
+that each of these is written once. What the tools read from a notebook file (cell tags, its
+title, a fingerprint of its code, its tolerance file) is :mod:`course_utils.tools.notebook`.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import hashlib
 import keyword
 import os
 import tomllib
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
@@ -34,16 +33,12 @@ __all__ = [
     "Notebook",
     "bound_names",
     "check_names_bound",
-    "code_hash",
     "find_root",
-    "has_tag",
     "is_python_name",
     "kernel_client",
     "kernel_env",
     "load_course",
     "progress_line",
-    "read_notebook",
-    "tags",
 ]
 
 MANIFEST_NAME = "course.toml"
@@ -469,84 +464,6 @@ def check_names_bound(notebook: Notebook) -> None:
             f"{where}: {'; '.join(problems)}; give a name that {notebook.source.name} binds at "
             "its top level (not inside a function)."
         )
-
-
-def read_notebook(path: Path, *, command: str | None = None) -> NotebookNode:
-    """Read an executed notebook, failing clearly when it is missing or was never executed.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The ``.ipynb`` file.
-    command : str, optional
-        The command that produces it, named in the error (default ``course run <stem>``).
-
-    Returns
-    -------
-    nbformat.NotebookNode
-        The notebook (format 4).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If it has code cells and none of them was executed.
-    """
-    path = Path(path)
-    command = command or f"course run {path.stem}"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: produce it with `{command}`.")
-    nb = nbformat.read(path, as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    if code and all(cell.get("execution_count") is None for cell in code):
-        raise ValueError(f"{path} has no executed cell: run `{command}`.")
-    return nb
-
-
-def tags(cell: Mapping[str, Any]) -> list[str]:
-    """Return the tags of a notebook cell (empty when it has none).
-
-    Examples
-    --------
-    >>> tags(nbformat.v4.new_code_cell("x", metadata={"tags": ["solution"]}))
-    ['solution']
-    >>> tags(nbformat.v4.new_markdown_cell("text"))
-    []
-    """
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def has_tag(cell: Mapping[str, Any], tag: str) -> bool:
-    """Tell whether a cell carries ``tag``.
-
-    Examples
-    --------
-    >>> has_tag(nbformat.v4.new_code_cell("x", metadata={"tags": ["check"]}), "check")
-    True
-    """
-    return tag in tags(cell)
-
-
-def code_hash(nb: NotebookNode) -> str:
-    r"""Return a fingerprint of a notebook's code: the sha256 of its code cells, in order.
-
-    Markdown does not count, so rewording the prose keeps the fingerprint.
-
-    Examples
-    --------
-    >>> a = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    >>> b = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Hi"),
-    ...                                     nbformat.v4.new_code_cell("x = 1\n")])
-    >>> code_hash(a) == code_hash(b)
-    True
-    """
-    digest = hashlib.sha256()
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            digest.update(cell.source.strip().encode())
-            digest.update(b"\x00")
-    return digest.hexdigest()
 
 
 def kernel_client(

@@ -8,9 +8,10 @@ do not depend on the sampler seed). Another machine's valid run therefore passes
 or stale number still fails.
 
 Each notebook also gets a first test, ``tolerances``, that fails when its tolerance file
-(``tests/tolerances/<name>.json``) is missing, was measured for other code, or comes from a
-sweep with fewer than :data:`MIN_SEEDS` seeds, with a failing seed or with a held-out seed
-that failed the validation.
+(``tests/tolerances/<name>.json``, :func:`course_utils.tools.notebook.tolerance_path`) is
+missing, was measured for other code, or comes from a sweep with fewer than
+:data:`course_utils.tools.notebook.MIN_SEEDS` seeds, with a failing seed or with a held-out
+seed that failed the validation.
 
 The plugin is enabled by the course's ``conftest.py`` (``pytest_plugins``); nbval's own
 collection is not used (``--nbval`` is not passed).
@@ -26,27 +27,10 @@ import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
 from course_utils.tools import outputs
-from course_utils.tools.manifest import Course, Notebook, code_hash, load_course
+from course_utils.tools.manifest import Course, Notebook, load_course
+from course_utils.tools.notebook import MIN_SEEDS, code_hash, tolerance_path
 
-__all__ = [
-    "MIN_SEEDS",
-    "TOLERANCE_DIR",
-    "CourseCell",
-    "CourseNotebook",
-    "ToleranceCheck",
-    "tolerance_path",
-]
-
-#: Fewest seeds a tolerance file may be measured from (the ini option ``course_min_seeds``
-#: lowers it for a test course).
-MIN_SEEDS = 10
-#: Where the tolerance files live, relative to the course root.
-TOLERANCE_DIR = Path("tests") / "tolerances"
-
-
-def tolerance_path(course: Course, notebook: Notebook) -> Path:
-    """Return the tolerance file of a notebook."""
-    return course.root / TOLERANCE_DIR / f"{notebook.name}.json"
+__all__ = ["CourseCell", "CourseNotebook", "ToleranceCheck"]
 
 
 @cache

@@ -34,7 +34,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -42,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.tools.notebook import IGNORE_OUTPUT_TAG, has_tag
+
 __all__ = [
-    "IGNORE_OUTPUT_TAG",
     "FALSE_ALARM",
     "RULES",
     "Spread",
@@ -52,6 +53,7 @@ __all__ = [
     "Tolerances",
     "cell_texts",
     "compare_cell",
+    "compared_cells",
     "compare_notebooks",
     "compare_texts",
     "measure_spread",
@@ -62,8 +64,6 @@ __all__ = [
     "z_score",
 ]
 
-#: Cells with this tag are not compared (model graphs: their SVG embeds the Graphviz version).
-IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 #: Upper bound on the probability that one correct number falls outside its tolerance (a
 #: course prints a few thousand numbers, so a correct course fails its validation in well
 #: under 1% of runs).
@@ -346,7 +346,7 @@ class Tolerances:
         Notebook name.
     code_hash : str
         Fingerprint of the code the spreads were measured for
-        (:func:`course_utils.tools.manifest.code_hash`).
+        (:func:`course_utils.tools.notebook.code_hash`).
     seeds : tuple of int
         The sampler seeds of the sweep.
     cells : dict of int to dict of str to Spread
@@ -726,6 +726,58 @@ def compare_cell(
     return problems
 
 
+def compared_cells(
+    notebooks: Sequence[Mapping[str, Any]], *, include_ignored: bool = False
+) -> Iterator[tuple[int, tuple[Mapping[str, Any], ...]]]:
+    """Pair up the code cells of runs of the same notebook: the one loop every comparison uses.
+
+    Cells are numbered by their position among the code cells (the numbering of tolerance
+    files and messages), so Markdown edits do not move them.
+
+    Parameters
+    ----------
+    notebooks : sequence of mapping
+        Runs of the same code (``nbformat`` notebooks), e.g. the committed one and a fresh one.
+    include_ignored : bool, default False
+        Also yield cells tagged :data:`IGNORE_OUTPUT_TAG` (whose outputs are not compared, but
+        whose errors still count).
+
+    Yields
+    ------
+    index : int
+        The code-cell index.
+    cells : tuple of mapping
+        That cell in each notebook, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If the notebooks have different numbers of code cells: they are not runs of the same
+        code.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> ignored = nbformat.v4.new_code_cell("t", metadata={"tags": [IGNORE_OUTPUT_TAG]})
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("a"), nbformat.v4.new_markdown_cell("m"), ignored])
+    >>> [index for index, _ in compared_cells([nb, nb])]
+    [0]
+    >>> [index for index, _ in compared_cells([nb, nb], include_ignored=True)]
+    [0, 1]
+    """
+    code = [[c for c in nb["cells"] if c["cell_type"] == "code"] for nb in notebooks]
+    counts = sorted({len(cells) for cells in code})
+    if len(counts) > 1:
+        raise ValueError(
+            f"the runs have {' and '.join(map(str, counts))} code cells: they are not runs of "
+            "the same code (re-execute the notebook from its current source)."
+        )
+    for index, versions in enumerate(zip(*code, strict=True)):
+        if include_ignored or not has_tag(versions[0], IGNORE_OUTPUT_TAG):
+            yield index, versions
+
+
 def compare_notebooks(
     committed: Mapping[str, Any],
     fresh: Mapping[str, Any],
@@ -734,8 +786,8 @@ def compare_notebooks(
 ) -> list[str]:
     """Compare every code cell of a fresh run with the committed notebook, as the suite does.
 
-    Cells tagged :data:`IGNORE_OUTPUT_TAG` are skipped; a cell whose fresh run raised is
-    reported by its error.
+    Cells tagged :data:`~course_utils.tools.notebook.IGNORE_OUTPUT_TAG` are skipped; a cell
+    whose fresh run raised is reported by its error.
 
     Parameters
     ----------
@@ -761,15 +813,13 @@ def compare_notebooks(
     >>> compare_notebooks(run("x = 1.0"), run("x = 1.5"), None)
     ["cell 0: 0:stream:stdout: 1.5 instead of 1.0 (allowed ±0) in 'x = 1.0'"]
     """
-    code = [[c for c in nb["cells"] if c["cell_type"] == "code"] for nb in (committed, fresh)]
-    if len(code[0]) != len(code[1]):
-        return [f"{len(code[1])} code cells instead of the committed {len(code[0])}"]
+    counts = [sum(c["cell_type"] == "code" for c in nb["cells"]) for nb in (committed, fresh)]
+    if counts[0] != counts[1]:
+        return [f"{counts[1]} code cells instead of the committed {counts[0]}"]
     cells = tolerances.cells if tolerances is not None else {}
     z = tolerances.z_score if tolerances is not None else Z_SCORE
     problems = []
-    for index, (ref, new) in enumerate(zip(*code, strict=True)):
-        if IGNORE_OUTPUT_TAG in ref.get("metadata", {}).get("tags", []):
-            continue
+    for index, (ref, new) in compared_cells([committed, fresh]):
         differences = compare_cell(
             cell_texts(ref.get("outputs", []), sanitizers),
             cell_texts(new.get("outputs", []), sanitizers),

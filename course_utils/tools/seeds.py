@@ -21,17 +21,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jupytext
+import pandas as pd
 from nbformat import NotebookNode
 
 from course_utils.tools import outputs
-from course_utils.tools.docs import update_region
+from course_utils.tools.docs import markdown_table, update_region
 from course_utils.tools.execute import execute, read_source
-from course_utils.tools.manifest import (
-    Course,
-    Notebook,
+from course_utils.tools.manifest import Course, Notebook, progress_line
+from course_utils.tools.notebook import (
+    IGNORE_OUTPUT_TAG,
     code_hash,
-    progress_line,
+    has_tag,
     read_notebook,
+    tolerance_path,
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "run_sweeps",
     "validate_recorded",
     "sampler_seed",
+    "seeds_page",
     "seeds_table",
     "sweep",
     "validate_held_out",
@@ -162,18 +165,17 @@ def failing_cells(nb: NotebookNode, committed: NotebookNode) -> list[str]:
         ``"cell <code index> (<first line>): <what>"`` per failing cell.
     """
     sanitizers = outputs.read_sanitizers()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    ref = [c for c in committed.cells if c.cell_type == "code"]
     problems = []
-    for index, (cell, ref_cell) in enumerate(zip(code, ref, strict=True)):
-        first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    for index, (cell, ref_cell) in outputs.compared_cells([nb, committed], include_ignored=True):
+        source = cell["source"].strip()
+        first = source.splitlines()[0][:60] if source else ""
+        errors = [o for o in cell["outputs"] if o.get("output_type") == "error"]
         if errors:
             problems.append(f"cell {index} ({first}): {errors[0]['ename']}: {errors[0]['evalue']}")
             continue
-        if outputs.IGNORE_OUTPUT_TAG in cell.get("metadata", {}).get("tags", []):
+        if has_tag(cell, IGNORE_OUTPUT_TAG):
             continue
-        new, old = (outputs.cell_texts(c.outputs, sanitizers) for c in (cell, ref_cell))
+        new, old = (outputs.cell_texts(c["outputs"], sanitizers) for c in (cell, ref_cell))
         changed = [
             key
             for key in sorted(set(new) | set(old))
@@ -466,13 +468,10 @@ def measure(
         Outputs whose text depends on the seed.
     """
     sanitizers = outputs.read_sanitizers()
-    codes = [[c for c in nb.cells if c.cell_type == "code"] for nb in runs]
     cells, problems = {}, []
-    for index, versions in enumerate(zip(*codes, strict=True)):
-        if outputs.IGNORE_OUTPUT_TAG in versions[0].get("metadata", {}).get("tags", []):
-            continue
+    for index, versions in outputs.compared_cells(runs):
         spreads, issues = outputs.measure_spread(
-            [outputs.cell_texts(cell.outputs, sanitizers) for cell in versions]
+            [outputs.cell_texts(cell["outputs"], sanitizers) for cell in versions]
         )
         problems += [f"cell {index}: {issue}" for issue in issues]
         if spreads:
@@ -489,14 +488,14 @@ def seeds_table(rows: Sequence[dict[str, str]]) -> str:
     Examples
     --------
     >>> print(seeds_table([{"notebook": "01_a", "seeds passed": "20/20", "failing cells": "-"}]))
-    | notebook | seeds passed | failing cells |
-    |---|---|---|
-    | 01_a | 20/20 | - |
+    | notebook   | seeds passed   | failing cells   |
+    |:-----------|:---------------|:----------------|
+    | 01_a       | 20/20          | -               |
     """
     columns = ["notebook", "seeds passed", "failing cells"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown_table(
+        pd.DataFrame([[row[c] for c in columns] for row in rows], columns=columns)
+    )
 
 
 def recorded_table(course: Course) -> str:
@@ -515,8 +514,6 @@ def recorded_table(course: Course) -> str:
         validated against them, how many printed numbers have a measured spread, and how many
         were found unstable across seeds.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     columns = [
         "notebook",
         "seeds passed",
@@ -525,7 +522,7 @@ def recorded_table(course: Course) -> str:
         "numbers with a spread",
         "unstable",
     ]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    rows = []
     for notebook in course.notebooks:
         path = tolerance_path(course, notebook)
         if path.is_file():
@@ -546,8 +543,8 @@ def recorded_table(course: Course) -> str:
             ]
         else:
             row = ["not recorded", "-", "-", "-", "-"]
-        lines.append("| " + " | ".join([notebook.name, *row]) + " |")
-    return "\n".join(lines)
+        rows.append([notebook.name, *row])
+    return markdown_table(pd.DataFrame(rows, columns=columns))
 
 
 def _seed_range(seeds: Sequence[int]) -> str:
@@ -555,6 +552,37 @@ def _seed_range(seeds: Sequence[int]) -> str:
     if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
         return f"seeds {seeds[0]}-{seeds[-1]}"
     return f"seeds {list(seeds)}"
+
+
+def seeds_page(course: Course) -> str:
+    """Return ``docs/seeds.md``: what a sweep is, and every notebook's recorded sweep.
+
+    Parameters
+    ----------
+    course : Course
+        The course.
+
+    Returns
+    -------
+    str
+        The Markdown page, generated from the tolerance files (:func:`recorded_table`).
+    """
+    return (
+        "# Seed sweeps\n\n"
+        "Every notebook re-executed under other sampler seeds (`RANDOM_SEED`), with the same "
+        "data: a seed passes when every cell runs, every check holds and every output keeps "
+        "its committed text (numbers aside). The tolerances are measured from those seeds; "
+        "*held-out* seeds are further seeds, not used to measure them, whose runs were then "
+        "validated against them as the test suite validates a new machine's run "
+        "(`course seeds --record --held-out K`, or `course seeds --validate K` for a recording "
+        "made before). *Numbers with a spread* counts the printed numbers validated within "
+        "`Z × √2 × sd`: each fails a correct run with probability below 1e-6, so a notebook "
+        "with N of them fails a correct run with probability below N × 1e-6. *Unstable* counts "
+        "the printed numbers whose values over the seeds were "
+        "not one Monte Carlo spread (an outlying seed, two clusters): they are compared as "
+        "text only. Generated by `course seeds` from the tolerance files in "
+        "`tests/tolerances/`; do not edit.\n\n" + recorded_table(course) + "\n"
+    )
 
 
 def write_recorded_tables(course: Course, *, report: Callable[[str], None] = print) -> None:
@@ -574,22 +602,7 @@ def write_recorded_tables(course: Course, *, report: Callable[[str], None] = pri
         report(f"table updated in {readme}")
     docs = course.root / "docs" / "seeds.md"
     docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(
-        "# Seed sweeps\n\n"
-        "Every notebook re-executed under other sampler seeds (`RANDOM_SEED`), with the same "
-        "data: a seed passes when every cell runs, every check holds and every output keeps "
-        "its committed text (numbers aside). The tolerances are measured from those seeds; "
-        "*held-out* seeds are further seeds, not used to measure them, whose runs were then "
-        "validated against them as the test suite validates a new machine's run "
-        "(`course seeds --record --held-out K`, or `course seeds --validate K` for a recording "
-        "made before). *Numbers with a spread* counts the printed numbers validated within "
-        "`Z × √2 × sd`: each fails a correct run with probability below 1e-6, so a notebook "
-        "with N of them fails a correct run with probability below N × 1e-6. *Unstable* counts "
-        "the printed numbers whose values over the seeds were "
-        "not one Monte Carlo spread (an outlying seed, two clusters): they are compared as "
-        "text only. Generated by `course seeds` from the tolerance files in "
-        "`tests/tolerances/`; do not edit.\n\n" + table + "\n"
-    )
+    docs.write_text(seeds_page(course))
     report(f"summary written to {docs}")
 
 
@@ -633,8 +646,6 @@ def run_sweeps(
     int
         0 when every seed of every notebook passed, else 1.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     rows, failed = [], False
     for notebook in notebooks:
         own = sampler_seed(read_source(notebook.source))
@@ -712,8 +723,6 @@ def validate_recorded(
     int
         0 when every held-out seed of every notebook passed, else 1.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     failed = False
     for notebook in notebooks:
         path = tolerance_path(course, notebook)

@@ -10,6 +10,8 @@ a comment for code); every other cell, with its outputs, is kept as it is.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,12 +19,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import Notebook, has_tag, progress_line, read_notebook
+from course_utils.tools.manifest import Notebook, progress_line
+from course_utils.tools.notebook import SOLUTION_TAG, has_tag, read_notebook
 
 __all__ = [
     "CODE_PLACEHOLDER",
     "MARKDOWN_PLACEHOLDER",
-    "SOLUTION_TAG",
     "answer_cell",
     "code_after_solutions",
     "is_solution",
@@ -32,7 +34,6 @@ __all__ = [
     "write_student_editions",
 ]
 
-SOLUTION_TAG = "solution"
 MARKDOWN_PLACEHOLDER = "*Your answer here.*"
 CODE_PLACEHOLDER = "# Your answer here\n"
 
@@ -140,13 +141,58 @@ def make_student_edition(nb: NotebookNode) -> NotebookNode:
     return student
 
 
-def code_after_solutions(nb: NotebookNode) -> list[int]:
-    """Find the lesson code cells that run after a code solution (and might need it).
+def _names(source: str) -> set[str] | None:
+    """Return every identifier a cell's code mentions, or None if it cannot be analysed.
 
-    A student edition whose code solutions all come after the last lesson code cell (the
-    exercises close the notebook) runs exactly the lesson's code up to the exercises, then
-    comment-only answer cells. Code that follows a solution may use what the solution
-    defined, so only running the edition can show that it still works.
+    Mentioned: loaded, stored, imported, defined, an argument or an attribute; a builtin
+    (``print``) only where the cell rebinds it. Not analysable:
+    not plain Python (IPython magics), or reaching names indirectly (``global``, ``import *``,
+    ``exec``, ``eval``, ``globals``, ``locals``, ``vars``, ``getattr``, ``setattr``).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            return None
+        if isinstance(node, ast.Name):
+            if node.id in _INDIRECT:
+                return None
+            if not (isinstance(node.ctx, ast.Load) and node.id in _BUILTINS):
+                names.add(node.id)  # a builtin only counts where the cell rebinds it
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            if node.name == "*":
+                return None
+            names.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+#: Builtins that reach a namespace by name at run time: a cell using them is not analysed.
+_INDIRECT = frozenset({"exec", "eval", "globals", "locals", "vars", "getattr", "setattr"})
+_BUILTINS = frozenset(dir(builtins))
+
+
+def code_after_solutions(nb: NotebookNode) -> list[int]:
+    r"""Find the lesson code cells that run after a code solution and might need it.
+
+    A student edition replaces each code solution by a comment-only answer cell and keeps
+    every other cell. Its code therefore runs like the lesson's, except where lesson code that
+    comes after a solution uses what the solution did. Such a cell is found statically: it
+    mentions a name that a solution cell also mentions (a solution cannot define, rebind or
+    change through a name it does not mention), or it, or a solution cell, cannot be analysed
+    (not plain Python, or names reached indirectly, see ``_names``). The cells returned are
+    those; a cell like ``print(versions())``, whose names no solution mentions, is not.
+    What the analysis cannot see is a solution changing shared state that a later cell
+    reaches under another name (a module's global random state, a file on disk); the
+    course's lessons keep such cells before the exercises.
 
     Parameters
     ----------
@@ -156,15 +202,17 @@ def code_after_solutions(nb: NotebookNode) -> list[int]:
     Returns
     -------
     list of int
-        Indices (in ``nb.cells``) of non-solution code cells after the first code solution.
+        Indices (in ``nb.cells``) of non-solution code cells after the first code solution
+        that may depend on a solution: only running the edition shows that they still work.
 
     Examples
     --------
     >>> sol = {"tags": ["solution"]}
     >>> nb = nbformat.v4.new_notebook(cells=[
-    ...     nbformat.v4.new_code_cell("x = 1"),
+    ...     nbformat.v4.new_code_cell("from platform import python_version\nx = 1"),
     ...     nbformat.v4.new_code_cell("y = 2 * x", metadata=sol),
     ...     nbformat.v4.new_code_cell("print(y)"),
+    ...     nbformat.v4.new_code_cell("print(python_version())"),
     ... ])
     >>> code_after_solutions(nb)
     [2]
@@ -174,10 +222,24 @@ def code_after_solutions(nb: NotebookNode) -> list[int]:
     )
     if first is None:
         return []
-    return [
+    solution_names: set[str] = set()
+    analysable = True
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_solution(cell):
+            names = _names(cell.source)
+            if names is None:
+                analysable = False
+            else:
+                solution_names |= names
+    later = [
         i
         for i, c in enumerate(nb.cells)
         if i > first and c.cell_type == "code" and not is_solution(c)
+    ]
+    if not analysable:
+        return later
+    return [
+        i for i in later if (names := _names(nb.cells[i].source)) is None or names & solution_names
     ]
 
 

@@ -23,6 +23,11 @@ sampler workers, the compiler PyTensor calls):
   where the time of workers that have already exited is missing from the total.
 - **wall seconds**: from the kernel's start to the end of the last cell.
 
+``measured_cells=n`` measures only the first ``n`` cells: the memory readings, the CPU time
+and the wall time stop after them, and the remaining cells still run (``course bench``
+appends cells that inspect the notebook's fits and must not count toward its cost). This is
+the one measured-execution engine of the course: ``course bench`` runs it too.
+
 With ``cpus=n`` the kernel is started on the first ``n`` CPUs of this process's affinity mask
 (set before the kernel's interpreter starts, so all its threads and all the processes it
 starts inherit it), which simulates a server that gives each student ``n`` CPUs. Pinning needs
@@ -392,6 +397,8 @@ class NotebookUsage:
         Process id the kernel had (it is shut down when the run ends).
     notebook : nbformat.NotebookNode
         The executed notebook, with its outputs.
+    kernel_start_s : float
+        Seconds from the start of the run until the kernel was ready (part of ``wall_s``).
     """
 
     peak_mib: float
@@ -402,6 +409,7 @@ class NotebookUsage:
     max_processes: int
     kernel_pid: int
     notebook: nbformat.NotebookNode
+    kernel_start_s: float
 
 
 def run_measured(
@@ -413,6 +421,8 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     kernel_name: str = "python3",
     timeout: int = 1800,
+    measured_cells: int | None = None,
+    record_timing: bool = False,
 ) -> NotebookUsage:
     """Execute a notebook in a fresh kernel and measure it; see :func:`measure_notebook`.
 
@@ -432,6 +442,10 @@ def run_measured(
         Kernel spec to start.
     timeout : int, default 1800
         Seconds a cell may run.
+    measured_cells : int, optional
+        Measure only the first ``measured_cells`` cells (default: all); the rest still run.
+    record_timing : bool, default False
+        Record each cell's execution timestamps in its metadata (nbclient).
 
     Returns
     -------
@@ -441,7 +455,8 @@ def run_measured(
     Raises
     ------
     ValueError
-        For a non-positive ``interval`` or a bad ``cpus`` (see :func:`pinned_cpu_ids`).
+        For a non-positive ``interval``, a bad ``cpus`` (see :func:`pinned_cpu_ids`) or a
+        ``measured_cells`` outside ``0..len(nb.cells)``.
     RuntimeError
         If the kernel did not get the requested CPU mask.
     nbclient.exceptions.CellExecutionError
@@ -449,6 +464,12 @@ def run_measured(
     """
     if not interval > 0:
         raise ValueError(f"interval must be a positive number of seconds, got {interval!r}.")
+    measured = len(nb.cells) if measured_cells is None else measured_cells
+    if not 0 <= measured <= len(nb.cells):
+        raise ValueError(
+            f"measured_cells must be between 0 and the notebook's {len(nb.cells)} cells, "
+            f"got {measured_cells!r}."
+        )
     cpu_ids = pinned_cpu_ids(cpus)
     manager = kernel_manager_class(cpu_ids)
     # The client creates (and so owns, and shuts down at the end) the kernel manager.
@@ -458,9 +479,11 @@ def run_measured(
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(cwd or Path.cwd())}},
+        record_timing=record_timing,
     )
     start = time.monotonic()
     with client.setup_kernel(env=dict(os.environ if env is None else env)):
+        kernel_start = time.monotonic() - start
         kernel = kernel_process(client)
         if cpu_ids is not None and tuple(sorted(kernel.cpu_affinity())) != cpu_ids:
             raise RuntimeError(
@@ -469,12 +492,14 @@ def run_measured(
         sampler = MemorySampler(kernel, interval)
         sampler.start()
         try:
-            for index, cell in enumerate(nb.cells):
+            for index, cell in enumerate(nb.cells[:measured]):
                 client.execute_cell(cell, index)
         finally:
             sampler.stop()
         wall = time.monotonic() - start
         cpu = tree_cpu_seconds(kernel)
+        for index, cell in enumerate(nb.cells[measured:], start=measured):
+            client.execute_cell(cell, index)  # run, not measured
     return NotebookUsage(
         peak_mib=sampler.peak_mib,
         memory=sampler.metric,
@@ -484,6 +509,7 @@ def run_measured(
         max_processes=sampler.max_processes,
         kernel_pid=kernel.pid,
         notebook=nb,
+        kernel_start_s=kernel_start,
     )
 
 

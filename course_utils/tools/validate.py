@@ -9,7 +9,7 @@ combined Monte Carlo standard deviations it moved. It takes about the notebook's
 time, not a seed sweep.
 
 What needs a new sweep: the tolerance file records a fingerprint of the notebook's **code**
-cells (:func:`course_utils.tools.manifest.code_hash`). A change to Markdown only keeps the
+cells (:func:`course_utils.tools.notebook.code_hash`). A change to Markdown only keeps the
 tolerances valid (re-sync the ``.ipynb`` with ``course run --in-place``); a change to code
 makes them stale, and ``course validate`` says so and shows what the change did.
 """
@@ -23,7 +23,8 @@ import jupytext
 
 from course_utils.tools import outputs
 from course_utils.tools.execute import execute, read_source
-from course_utils.tools.manifest import Course, Notebook, code_hash, read_notebook
+from course_utils.tools.manifest import Course, Notebook
+from course_utils.tools.notebook import code_hash, read_notebook, tolerance_path
 
 __all__ = ["validate_notebook"]
 
@@ -53,8 +54,6 @@ def validate_notebook(
     int
         0 when the fresh run matches the committed outputs within tolerance, else 1.
     """
-    from course_utils.tools.nbcheck import tolerance_path
-
     committed = read_notebook(notebook.committed)
     source = read_source(notebook.source)
     report(f"{notebook.name}: executing {notebook.source.name} ...")

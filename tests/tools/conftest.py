@@ -60,3 +60,17 @@ def make_course(root: Path, manifest_text: str = MANIFEST) -> manifest.Course:
 def course(tmp_path) -> manifest.Course:
     """A tiny course in a temporary folder."""
     return make_course(tmp_path)
+
+
+def rows(text: str) -> list[str]:
+    """The rows of every Markdown pipe table in ``text``, padding removed: ``| a | b |``.
+
+    Generated tables pad their cells to align the columns; tests compare the cells.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("|")]
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return [
+        "| " + " | ".join(row) + " |"
+        for row in cells
+        if not all(cell and set(cell) <= set(":-") for cell in row)
+    ]

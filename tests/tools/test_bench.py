@@ -8,6 +8,8 @@ import pytest
 
 from course_utils.tools import bench, cli, manifest, usage
 
+from .conftest import rows
+
 TINY = """# %%
 import numpy as np
 import pymc as pm
@@ -144,12 +146,14 @@ def test_record_writes_the_docs_and_the_generated_regions(tmp_path):
     (tmp_path / "README.md").write_text(region.format("bench"))
     (tmp_path / "docs" / "teaching.md").write_text(region.format("sizing"))
     written = bench.record(tables, tmp_path, server_mib=50.0)
-    assert [p.name for p in written] == ["benchmark.md", "README.md", "teaching.md"]
-    readme = (tmp_path / "README.md").read_text()
+    names = ["notebooks.csv", "fits.csv", "benchmark.md", "README.md", "teaching.md"]
+    assert [p.name for p in written] == names
+    readme = rows((tmp_path / "README.md").read_text())
     assert "| 01_x | 30.0 | 12.0 | 25.0 | 90.0 | 700.0 | 3.5 |" in readme
     assert "| 02_y | 40.0 | 15.0 | 20.0 | 60.0 | 950.0 | 5.0 |" in readme
-    guide = (tmp_path / "docs" / "teaching.md").read_text()
-    assert "old" not in guide
+    guide_text = (tmp_path / "docs" / "teaching.md").read_text()
+    assert "old" not in guide_text
+    guide = rows(guide_text)
     # The most demanding lesson is 02_y by memory (950 MiB, its warm run) but 01_x by CPU time
     # (90 s, first run) and by 1-CPU wall time (25 s): each line takes the largest over the
     # course, not the values of one notebook.
@@ -193,12 +197,23 @@ def _full(name, peak, date="2026-01-02", memory="pss"):
     return tables
 
 
-def test_markdown_tables_read_back_as_written():
+def test_recorded_tables_read_back_as_written(tmp_path):
     tables = {**_full("01_x", 500.0), "reparameterization": pd.DataFrame({"a": [1.5]})}
-    again = bench.read_markdown_tables(bench.benchmark_markdown(tables))
-    assert list(again) == list(tables)
+    tables["notebooks"].loc[0, "wall_s"] = float("nan")  # a missing value stays missing
+    bench.write_tables(tables, tmp_path)
+    again = bench.read_tables(tmp_path)
+    assert list(again) == ["notebooks", "fits", "reparameterization", "runs", "summary"]
     for name, table in tables.items():
         pd.testing.assert_frame_equal(again[name], table, check_dtype=False)
+    with pytest.raises(FileNotFoundError, match="record the whole course once"):
+        bench.read_tables(tmp_path / "empty")
+
+
+def test_the_committed_benchmark_page_renders_the_committed_tables():
+    # docs/benchmark.md is generated from docs/benchmark/*.csv: neither is edited alone.
+    root = manifest.load_course().root
+    page = (root / "docs" / "benchmark.md").read_text()
+    assert page == bench.benchmark_markdown(bench.render_recorded(root / bench.RECORD_DIR))
 
 
 def test_a_partial_record_replaces_only_the_measured_notebooks():
@@ -273,11 +288,6 @@ def test_cli_refuses_a_missing_backend_before_running(monkeypatch, tmp_path, cap
     assert "numpyro is not installed" in capsys.readouterr().err
 
 
-def test_markdown_table():
-    text = bench.to_markdown(pd.DataFrame({"a": [1.5], "b": ["x"]}))
-    assert text.splitlines() == ["| a | b |", "|---|---|", "| 1.5 | x |"]
-
-
 TINY_MANIFEST = """[[notebook]]
 source = "notebooks/01_tiny.py"
 kind = "lesson"
@@ -342,8 +352,9 @@ def test_an_unbound_name_is_reported_before_any_kernel_code(tiny, monkeypatch):
     text = TINY_MANIFEST.replace('"centered_model"', '"centred_model"')
     (tiny.source.parents[1] / manifest.MANIFEST_NAME).write_text(text)
     typo = manifest.load_course(tiny.source.parents[1]).lessons[0]
-    for name in ("read_source", "kernel_client", "backends_cell", "new_code_cell"):
+    for name in ("read_source", "backends_cell", "new_code_cell"):
         monkeypatch.setattr(bench, name, _never)
+    monkeypatch.setattr(bench.usage, "run_measured", _never)
     message = r"01_tiny: final_model = 'centred_model' is not bound .*'centered_model'"
     with pytest.raises(ValueError, match=message):
         bench.run_notebook(typo, compiledir=None, cache="warm", backends=("pymc",))
@@ -399,7 +410,7 @@ def test_cli_quick_mode_skips_cold_runs(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "missing_backends", lambda names: [])
     assert cli.main(["bench", "--quick", "05", "--backends", "nutpie", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is False and calls["backends"] == ["nutpie"]
-    assert "| 05_radon | 1.0 |" in capsys.readouterr().out
+    assert "| 05_radon | 1.0 |" in rows(capsys.readouterr().out)
     assert cli.main(["bench", "05", "--backends", "nutpie", "--out", str(tmp_path)]) == 0
     assert calls["cold"] is True and calls["backends"] == ["nutpie"]
     assert cli.main(["bench", "--quick", "--record", "--out", str(tmp_path)]) == 2
@@ -423,12 +434,12 @@ def test_rss_runs_are_labelled_rss_in_every_table_and_in_the_docs(tmp_path):
     (tmp_path / "docs" / "teaching.md").write_text(region.format("sizing"))
     bench.record(tables, tmp_path, server_mib=50.0)
     guide = (tmp_path / "docs" / "teaching.md").read_text()
-    assert "| peak memory of the most demanding lesson (RSS, MiB) | 500 |" in guide
-    assert "| memory of an idle Jupyter server with JupyterLab (RSS, MiB) | 50 |" in guide
+    assert "| peak memory of the most demanding lesson (RSS, MiB) | 500 |" in rows(guide)
+    assert "| memory of an idle Jupyter server with JupyterLab (RSS, MiB) | 50 |" in rows(guide)
     assert "(PSS, MiB)" not in guide
     for text in (guide, (tmp_path / "README.md").read_text()):
         assert "Memory is RSS: this platform reports no PSS" in text
-    assert "| wall time of the slowest lesson on 1 CPU, re-run (s) | - |" in guide
+    assert "| wall time of the slowest lesson on 1 CPU, re-run (s) | - |" in rows(guide)
 
 
 def test_pss_and_rss_are_never_mixed():

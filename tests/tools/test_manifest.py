@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 
 import jupytext
-import nbformat
 import pytest
 
 from course_utils.tools import manifest
@@ -82,23 +81,6 @@ def test_the_root_is_found_from_a_subfolder(course):
 def test_no_manifest_names_where_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="run the course commands inside a course"):
         manifest.find_root(tmp_path)
-
-
-def test_read_notebook_names_the_command_that_makes_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="course run 01_missing"):
-        manifest.read_notebook(tmp_path / "01_missing.ipynb")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    nbformat.write(nb, tmp_path / "02_unexecuted.ipynb")
-    with pytest.raises(ValueError, match="no executed cell: run `course run 02_unexecuted`"):
-        manifest.read_notebook(tmp_path / "02_unexecuted.ipynb")
-
-
-def test_code_hash_ignores_prose_and_sees_code():
-    code = nbformat.v4.new_code_cell
-    a = nbformat.v4.new_notebook(cells=[code("x = 1"), code("y = 2")])
-    b = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("text"), *a.cells])
-    c = nbformat.v4.new_notebook(cells=[code("x = 1"), code("y = 3")])
-    assert manifest.code_hash(a) == manifest.code_hash(b) != manifest.code_hash(c)
 
 
 # --- the course's own manifest --------------------------------------------------------------

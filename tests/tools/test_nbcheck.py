@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from course_utils.tools import cli, execute, manifest, outputs, profiles, seeds
-from course_utils.tools.nbcheck import tolerance_path
+from course_utils.tools.notebook import tolerance_path
 
 from .test_seeds import _coin_course
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -262,3 +263,26 @@ def test_unstable_numbers_and_held_out_seeds_survive_a_round_trip_through_json()
     )
     again = Tolerances.from_json(tolerances.to_json())
     assert again == tolerances and again.unstable() == [(4, OUT, 1)]
+
+
+def _run(*cells):
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+def test_compared_cells_number_code_cells_and_skip_ignored_ones():
+    code = nbformat.v4.new_code_cell
+    ignored = code("noise", metadata={"tags": [outputs.IGNORE_OUTPUT_TAG]})
+    runs = [
+        _run(code("a"), nbformat.v4.new_markdown_cell("prose"), ignored, code(f"b{i}"))
+        for i in range(3)
+    ]
+    pairs = list(outputs.compared_cells(runs))
+    assert [index for index, _ in pairs] == [0, 2]
+    assert [cell["source"] for cell in pairs[1][1]] == ["b0", "b1", "b2"]
+    assert [i for i, _ in outputs.compared_cells(runs, include_ignored=True)] == [0, 1, 2]
+
+
+def test_compared_cells_refuse_runs_of_other_code():
+    code = nbformat.v4.new_code_cell
+    with pytest.raises(ValueError, match="the runs have 1 and 2 code cells"):
+        list(outputs.compared_cells([_run(code("a")), _run(code("a"), code("b"))]))

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from course_utils.tools import cli, execute, manifest, seeds
-from course_utils.tools.nbcheck import tolerance_path
+from course_utils.tools.notebook import code_hash, tolerance_path
+
+from .conftest import rows
 
 COIN = """# %% [markdown]
 # # A coin
@@ -102,7 +104,8 @@ def test_the_sweep_names_the_cell_that_fails_and_records_nothing(tmp_path, monke
 
     out = capsys.readouterr().out
     passed = len(sweep_seeds) - len(failing)
-    assert f"| 01_coin | {passed}/4 | cell 3 (assert draw < {limit}) (seeds {failing}) |" in out
+    row = f"| 01_coin | {passed}/4 | cell 3 (assert draw < {limit}) (seeds {failing}) |"
+    assert row in rows(out)
     assert "AssertionError" in out
     assert not tolerance_path(course, course.lessons[0]).exists(), "a failing sweep is not recorded"
     assert (tmp_path / "build" / "seeds" / "01_coin" / f"seed-{failing[0]}.ipynb").is_file()
@@ -119,7 +122,7 @@ def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch
     recorded = json.loads(tolerance_path(course, course.lessons[0]).read_text())
     assert recorded["seeds"] == [1, 2, 3] and recorded["passed"] == 3
     committed = nbformat.read(course.lessons[0].committed, as_version=4)
-    assert recorded["code_hash"] == manifest.code_hash(committed)
+    assert recorded["code_hash"] == code_hash(committed)
     # Only the draw varies with the sampler seed; the data (DATA_SEED) do not.
     assert list(recorded["cells"]) == ["2"]
     sd_draw, sd_mean, sd_rounded = recorded["cells"]["2"]["0:stream:stdout"]["sd"]
@@ -127,9 +130,10 @@ def test_a_passing_sweep_records_the_spread_of_what_varies(tmp_path, monkeypatch
     assert sd_draw == pytest.approx(np.std([_draw(s) for s in (7, 1, 2, 3)], ddof=1), abs=1e-3)
     assert 0 < sd_mean < 0.02  # a mean of 10,000 uniform draws: sd 0.0029
     table = (tmp_path / "docs" / "seeds.md").read_text()
-    assert "| 01_coin | 3/3 | seeds 1-3 | 3/3 (seeds 4-6) | 2 | 0 |" in table
-    assert "| 01_coin | 3/3 | seeds 1-3 |" in readme.read_text(), "the README table is generated"
-    assert "| 01_coin | 3/3 | - |" in capsys.readouterr().out
+    assert "| 01_coin | 3/3 | seeds 1-3 | 3/3 (seeds 4-6) | 2 | 0 |" in rows(table)
+    row = "| 01_coin | 3/3 | seeds 1-3 | 3/3 (seeds 4-6) | 2 | 0 |"
+    assert row in rows(readme.read_text()), "the README table is generated"
+    assert "| 01_coin | 3/3 | - |" in rows(capsys.readouterr().out)
 
 
 def test_text_that_changes_with_the_seed_fails_the_seed(tmp_path, monkeypatch, capsys):
@@ -235,9 +239,8 @@ def test_validate_checks_an_earlier_recording_on_new_seeds(tmp_path, monkeypatch
     assert "01_coin: 1 of 2 held-out seeds passed the validation" in out
     recorded = json.loads(path.read_text())
     assert recorded["held_out"] == {"seeds": [4, 5], "passed": 1} and recorded["seeds"] == [1, 2, 3]
-    assert (
-        "| 01_coin | 3/3 | seeds 1-3 | 1/2 (seeds 4-5) | 2 | 0 |"
-        in (tmp_path / "docs" / "seeds.md").read_text()
+    assert "| 01_coin | 3/3 | seeds 1-3 | 1/2 (seeds 4-5) | 2 | 0 |" in rows(
+        (tmp_path / "docs" / "seeds.md").read_text()
     )
 
 
@@ -246,3 +249,12 @@ def test_held_out_seeds_must_not_have_measured_the_tolerances(tmp_path):
     result = seeds.sweep(course.lessons[0], [1, 2], tmp_path / "runs")
     with pytest.raises(ValueError, match=r"seeds \[2, 7\] are not held out"):
         seeds.validate_held_out(course.lessons[0], result.tolerances, [2, 7], tmp_path / "runs")
+
+
+def test_the_committed_seeds_page_and_readme_table_are_generated_from_the_tolerance_files():
+    # docs/seeds.md and the README's seeds region are written by `course seeds --record`
+    # from tests/tolerances/: a recording committed without them (or edited by hand) fails.
+    course = manifest.load_course()
+    assert (course.root / "docs" / "seeds.md").read_text() == seeds.seeds_page(course)
+    readme = (course.root / "README.md").read_text()
+    assert seeds.recorded_table(course) in readme

@@ -23,6 +23,7 @@ from PIL import Image
 
 from course_utils.tools import manifest, student
 from course_utils.tools.browser import launch_browser
+from course_utils.tools.notebook import CHECK_TAG, SOLUTION_TAG, has_tag
 from course_utils.tools.site import build, checks, serve, stage
 from course_utils.tools.slides.browser import javascript
 from course_utils.tools.slides.render import render_decks
@@ -343,7 +344,7 @@ def test_every_page_has_the_sidebar_previous_next_links_and_a_table_of_contents(
         headings = [
             line[3:].strip()
             for cell in nbformat.read(notebook.committed, as_version=4).cells
-            if cell.cell_type == "markdown" and stage.SOLUTION_TAG not in manifest.tags(cell)
+            if cell.cell_type == "markdown" and not has_tag(cell, SOLUTION_TAG)
             for line in cell.source.splitlines()
             if line.startswith("## ")
         ]
@@ -479,7 +480,7 @@ def test_every_figure_of_a_notebook_is_on_its_page(built):
         figures = sum(
             1
             for cell in nb.cells
-            if cell.cell_type == "code" and stage.CHECK_TAG not in manifest.tags(cell)
+            if cell.cell_type == "code" and not has_tag(cell, CHECK_TAG)
             for out in cell.outputs
             if {"image/png", "image/svg+xml"} & set(out.get("data", {}))
         )
@@ -537,9 +538,7 @@ def test_a_solution_opens_on_click_and_a_check_cell_is_not_shown(built, server, 
     page.context.close()
     cells = nbformat.read(lesson.committed, as_version=4).cells
     # Solutions that only check (tagged check too) are removed like every check cell.
-    n_solutions = sum(
-        stage.SOLUTION_TAG in manifest.tags(c) and not manifest.has_tag(c, "check") for c in cells
-    )
+    n_solutions = sum(has_tag(c, SOLUTION_TAG) and not has_tag(c, CHECK_TAG) for c in cells)
     html_text = (built / f"{lesson.name}.html").read_text(encoding="utf-8")
     folded = html_text.count("sd-dropdown sd-card sd-mb-3 solution") + html_text.count(
         'class="cell tag_solution tag_hide-cell'
@@ -554,9 +553,9 @@ def test_check_only_cells_are_not_shown_and_other_code_is(from_disk):
         text = from_disk[f"{notebook.name}.html"]["text"]
         for cell in nbformat.read(notebook.committed, as_version=4).cells:
             lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
-            if cell.cell_type != "code" or not lines or stage.SOLUTION_TAG in manifest.tags(cell):
+            if cell.cell_type != "code" or not lines or has_tag(cell, SOLUTION_TAG):
                 continue
-            is_check = stage.CHECK_TAG in manifest.tags(cell)
+            is_check = has_tag(cell, CHECK_TAG)
             n_checks += is_check
             assert (lines[0] in text) is not is_check, (notebook.name, lines[0])
     assert n_checks > 0, "the lessons tag their check-only cells"

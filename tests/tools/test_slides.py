@@ -17,6 +17,7 @@ from PIL import Image
 
 from course_utils.tools import browser as offline
 from course_utils.tools import cli, manifest
+from course_utils.tools.notebook import HIDE_INPUT_TAG
 from course_utils.tools.slides import browser as deck_browser
 from course_utils.tools.slides import build, render
 
@@ -88,8 +89,8 @@ def test_deck_keeps_outputs_and_hides_input_where_tagged(lesson):
     deck = build.deck_from_notebook(lesson, source_name="03_water_quality")
     model, figure = deck.cells[2], deck.cells[3]
 
-    assert build.HIDE_INPUT_TAG in figure.metadata["tags"]
-    assert build.HIDE_INPUT_TAG not in model.metadata["tags"]
+    assert HIDE_INPUT_TAG in figure.metadata["tags"]
+    assert HIDE_INPUT_TAG not in model.metadata["tags"]
     assert figure.outputs == lesson.cells[4].outputs
 
 
@@ -110,12 +111,6 @@ def test_unexecuted_hidden_input_cell_is_rejected(lesson):
     lesson.cells[4].outputs = []
     with pytest.raises(ValueError, match="cell 4 .* no output"):
         build.deck_from_notebook(lesson, source_name="03_water_quality")
-
-
-def test_notebook_title_needs_a_heading():
-    nb = new_notebook(cells=[new_markdown_cell("## Only a subheading")])
-    with pytest.raises(ValueError, match="# Title"):
-        build.notebook_title(nb)
 
 
 @pytest.mark.parametrize(

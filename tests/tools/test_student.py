@@ -191,6 +191,35 @@ def test_code_after_a_solution_is_found(lesson):
     assert student.code_after_solutions(later) == [len(lesson.cells)]
 
 
+@pytest.mark.parametrize(
+    ("later", "flagged"),
+    [
+        ("print(x)", True),  # x is mentioned by a solution (conservative: it may rebind x)
+        ("y = secret_square", True),
+        ("%time print(1)", True),  # IPython syntax: not analysed
+        ("print(len('abc'))", False),
+        ("import platform\nprint(platform.python_version())", False),
+    ],
+)
+def test_later_code_is_flagged_when_it_may_need_a_solution(lesson, later, flagged):
+    lesson.cells.append(new_code_cell(later))
+    assert student.code_after_solutions(lesson) == ([len(lesson.cells) - 1] if flagged else [])
+
+
+def test_a_solution_that_reaches_names_indirectly_flags_all_later_code(lesson):
+    lesson.cells.insert(6, new_code_cell("exec('z = 1')", metadata=copy.deepcopy(SOLUTION)))
+    lesson.cells.append(new_code_cell("print(len('abc'))"))
+    assert student.code_after_solutions(lesson) == [len(lesson.cells) - 1]
+
+
+def test_later_code_no_solution_mentions_runs_in_the_edition(lesson):
+    # What the static analysis concludes, checked by running: the edition of a lesson that
+    # ends with such a cell (like the lessons' closing `print(versions())`) runs.
+    lesson.cells.append(new_code_cell("import platform\nprint(platform.python_version())"))
+    assert student.code_after_solutions(lesson) == []
+    _execute(student.make_student_edition(lesson))
+
+
 def test_an_answer_cell_runs_and_defines_nothing(lesson):
     answer = student.make_student_edition(lesson).cells[5]
     namespace: dict = {}
@@ -212,22 +241,24 @@ def test_edition_whose_later_code_needs_a_solution_fails_to_run(lesson):
 def test_course_edition_code_is_the_lesson_code_the_validation_runs(notebook, editions):
     """The student edition's code is code that this suite runs in a fresh kernel.
 
-    When the exercises close the lesson (no lesson code after the first code solution), the
-    edition's code is the lesson's code up to the exercises, then comment-only answer cells
-    (which run and define nothing, see ``test_an_answer_cell_runs_and_defines_nothing``).
-    The notebook validation (``notebooks/<name>.ipynb::Cell N``) executes exactly that
-    lesson code top to bottom in a fresh kernel, so this test checks the equivalence instead
-    of running it a second time. When lesson code does follow a solution, the edition itself
-    is executed here.
+    The edition's code is the lesson's code with every code solution replaced by a
+    comment-only answer cell (which runs and defines nothing, see
+    ``test_an_answer_cell_runs_and_defines_nothing``). When no lesson code after the first
+    solution may need a solution (``student.code_after_solutions``: the lessons' closing
+    ``print(versions())`` mentions no name a solution mentions), the edition runs as the
+    lesson does; the notebook validation (``notebooks/<name>.ipynb::Cell N``) executes the
+    lesson top to bottom in a fresh kernel, so this test checks the equivalence instead of
+    running it a second time. Otherwise the edition itself is executed here.
     """
     lesson = nbformat.read(notebook.committed, as_version=4)
     edition = nbformat.read(editions[notebook.name], as_version=4)
     if student.code_after_solutions(lesson):
         _execute(edition)
         return
-    lesson_code = [c for c in lesson.cells if c.cell_type == "code"]
-    first = next(i for i, c in enumerate(lesson_code) if student.is_solution(c))
+    lesson_code = [
+        c.source for c in lesson.cells if c.cell_type == "code" and not student.is_solution(c)
+    ]
     edition_code = [c.source for c in edition.cells if c.cell_type == "code"]
-    assert edition_code[:first] == [c.source for c in lesson_code[:first]]
-    assert edition_code[first:], "the exercises have answer cells"
-    assert set(edition_code[first:]) == {student.CODE_PLACEHOLDER}
+    # The lesson's own code, in order, with answer cells (comment-only) where solutions were.
+    assert [c for c in edition_code if c != student.CODE_PLACEHOLDER] == lesson_code
+    assert student.CODE_PLACEHOLDER in edition_code, "the exercises have answer cells"

@@ -256,6 +256,44 @@ def test_the_readings_see_the_worker_processes(cpu_run):
     assert cpu_run.max_processes >= 2
 
 
+AFTER_THE_NOTEBOOK = """
+mark("unmeasured")
+spin(1.5)
+block = np.ones(300 * 2**20 // 8)
+time.sleep(1.0)
+"""
+
+
+@pytest.fixture(scope="module")
+def partial_run():
+    # SETUP and a marker are measured; the last cell (1.5 s of CPU, 300 MiB, 2.5 s) is not.
+    return run_measured(notebook('mark("measured")', AFTER_THE_NOTEBOOK), measured_cells=2)
+
+
+def test_cells_after_the_measured_ones_run_but_do_not_count(partial_run):
+    m = marks(partial_run.notebook)
+    assert "unmeasured" in m, "the cells after the measured ones still run"
+    assert partial_run.samples[-1][0] < m["unmeasured"], "no reading after the measured cells"
+    assert partial_run.cpu_s < 1.5, "the unmeasured cell's 1.5 s of CPU is not counted"
+    assert partial_run.peak_mib < 300, "the unmeasured cell's 300 MiB are not counted"
+    assert 0 < partial_run.kernel_start_s < partial_run.wall_s
+
+
+def test_measured_to_the_end_the_same_cells_count():
+    # Control for the test above: the same notebook measured to its end shows the last cell.
+    full = run_measured(notebook('mark("measured")', AFTER_THE_NOTEBOOK))
+    assert full.cpu_s >= 1.5
+    assert full.samples[-1][0] > marks(full.notebook)["unmeasured"]
+    if full.memory == "pss":  # RSS would count the array too, but is not what CI measures
+        assert full.peak_mib >= 300
+
+
+@pytest.mark.parametrize("measured", [-1, 3])
+def test_measured_cells_must_be_within_the_notebook(measured):
+    with pytest.raises(ValueError, match="measured_cells must be between 0 and the notebook"):
+        run_measured(notebook('mark("x")'), measured_cells=measured)
+
+
 SPIN = (
     "# %%\nimport time\n"
     "start = time.process_time()\n"

@@ -26,7 +26,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import Course, Notebook, read_notebook
+from course_utils.tools.manifest import Course, Notebook
+from course_utils.tools.notebook import read_notebook
 from course_utils.tools.site.checks import SLIDES_HREF, find_broken_links, find_remote_requests
 from course_utils.tools.site.stage import (
     THEME_DIR,

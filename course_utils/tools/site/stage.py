@@ -27,12 +27,17 @@ from typing import Literal
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import tags
-from course_utils.tools.slides.build import notebook_title
+from course_utils.tools.notebook import (
+    CHECK_TAG,
+    HIDE_CELL_TAG,
+    HIDE_INPUT_TAG,
+    REMOVE_CELL_TAG,
+    SOLUTION_TAG,
+    notebook_title,
+    tags,
+)
 
 __all__ = [
-    "CHECK_TAG",
-    "SOLUTION_TAG",
     "Download",
     "Page",
     "colon_fence",
@@ -46,12 +51,6 @@ __all__ = [
 
 THEME_DIR = Path(str(files("course_utils.tools.site") / "theme"))
 HOME_TEMPLATE = "index.md.j2"
-
-SOLUTION_TAG = "solution"
-CHECK_TAG = "check"
-REMOVE_CELL_TAG = "remove-cell"
-HIDE_CELL_TAG = "hide-cell"
-HIDE_INPUT_TAG = "hide-input"
 
 Kind = Literal["lesson", "deck"]
 

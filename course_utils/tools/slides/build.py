@@ -20,28 +20,24 @@ import re
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils.tools.manifest import tags
+from course_utils.tools.notebook import (
+    CHECK_TAG,
+    HIDE_INPUT_TAG,
+    SLIDE_HIDE_INPUT_TAG,
+    SLIDE_TAG,
+    has_tag,
+    notebook_title,
+    tags,
+)
 
 __all__ = [
-    "CHECK_TAG",
-    "HIDE_INPUT_TAG",
-    "SLIDE_HIDE_INPUT_TAG",
-    "SLIDE_TAG",
     "count_slides",
     "deck_from_notebook",
     "lecture_deck",
-    "notebook_title",
     "slide_id",
     "strip_stderr",
 ]
 
-SLIDE_TAG = "slide"
-SLIDE_HIDE_INPUT_TAG = "slide-hide-input"
-HIDE_INPUT_TAG = "hide-input"
-#: Cells that only check the lesson (assertions): never shown on a slide.
-CHECK_TAG = "check"
-
-_HEADING = re.compile(r"^\s{0,3}#\s+(?P<title>.+?)\s*#*\s*$", re.MULTILINE)
 _ANY_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -77,38 +73,6 @@ def slide_id(cell: NotebookNode, fallback: str) -> str:
         return fallback
     words = re.sub(r"[^a-z0-9]+", "-", match["title"].lower()).strip("-")
     return words or fallback
-
-
-def notebook_title(nb: NotebookNode) -> str:
-    r"""Return the first level-1 Markdown heading of a notebook.
-
-    Parameters
-    ----------
-    nb : nbformat.NotebookNode
-        The notebook.
-
-    Returns
-    -------
-    str
-        The heading text, without ``#``.
-
-    Raises
-    ------
-    ValueError
-        If no Markdown cell has a ``# Title`` line.
-
-    Examples
-    --------
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Pooling\nText")])
-    >>> notebook_title(nb)
-    'Pooling'
-    """
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = _HEADING.search(cell.source)
-            if match:
-                return match["title"]
-    raise ValueError("the notebook has no '# Title' heading: start its first cell with one.")
 
 
 def _slide_cell(cell: NotebookNode, index: int, source_name: str) -> NotebookNode:
@@ -163,7 +127,7 @@ def deck_from_notebook(nb: NotebookNode, *, source_name: str) -> NotebookNode:
     >>> [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
     ['slide', 'slide']
     """
-    tagged = [(i, cell) for i, cell in enumerate(nb.cells) if SLIDE_TAG in tags(cell)]
+    tagged = [(i, cell) for i, cell in enumerate(nb.cells) if has_tag(cell, SLIDE_TAG)]
     if not tagged:
         raise ValueError(
             f"{source_name}: no cell is tagged {SLIDE_TAG!r}; tag 3-6 cells (question, data, "
@@ -206,7 +170,7 @@ def lecture_deck(nb: NotebookNode) -> NotebookNode:
     """
     deck = copy.deepcopy(nb)
     for cell in deck.cells:
-        if CHECK_TAG in tags(cell):
+        if has_tag(cell, CHECK_TAG):
             cell.metadata["slideshow"] = {"slide_type": "skip"}
     return deck
 

@@ -24,13 +24,12 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 
 from course_utils.tools.browser import find_remote_references, launch_browser
-from course_utils.tools.manifest import Notebook, progress_line, read_notebook
+from course_utils.tools.manifest import Notebook, progress_line
+from course_utils.tools.notebook import HIDE_INPUT_TAG, notebook_title, read_notebook
 from course_utils.tools.slides.build import (
-    HIDE_INPUT_TAG,
     count_slides,
     deck_from_notebook,
     lecture_deck,
-    notebook_title,
     strip_stderr,
 )
 
