@@ -311,7 +311,7 @@ comparison_13 = correlated_summary[["mean", "sd", "hdi_3%", "hdi_97%"]].assign(
         "difference / sd": (correlated_summary["mean"] - published) / correlated_summary["sd"],
     }
 )
-comparison_13.round(2)
+comparison_13.round(3)
 
 # %% tags=["check"]
 # sigma_y is left out: the outcomes differ slightly (see below).
@@ -542,13 +542,13 @@ assert (
 
 # %% [markdown]
 # With uranium in the model, the intercepts' unexplained spread $\sigma_\alpha$ falls to less
-# than half, and the posterior of $\rho$ centres near 0 with a standard deviation close to
-# its prior's (0.45): the data say almost nothing about it. There is little left to
-# correlate: what uranium leaves of the intercepts is small, and the slopes are as noisy as
-# before. So "$\rho \approx -0.34$" is a statement about the counties' total intercepts; it
-# does not survive as a statement about what uranium leaves unexplained. Two fits, two
-# different correlations, and no contradiction: $\rho$ always means the correlation of what
-# the model leaves to vary.
+# than half, and the posterior of $\rho$ centres near 0 with a standard deviation more than two
+# thirds of its prior's 0.45 (table above): the data say little about it. There is little left
+# to correlate: what uranium leaves of the intercepts is small, and the slopes are as noisy as
+# before. So "$\rho \approx -0.34$" is a statement about the counties' total intercepts; it does
+# not survive as a statement about what uranium leaves unexplained. Two fits, two different
+# correlations, and no contradiction: $\rho$ always means the correlation of what the model
+# leaves to vary.
 
 # %% [markdown]
 # ## 4. The ladder of models, compared with PSIS-LOO
