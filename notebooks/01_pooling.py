@@ -1066,9 +1066,9 @@ print(f"observed sd of class means: {observed_spread:.1f}; p-value: {p_value:.2f
 # *true* $\mu = 50$, $\tau = 5$, $\sigma = 8$. How often does (b) win? By how much on
 # average? Compare the average errors with their exact values, $\sigma^2/n_j$ for (a) and
 # $(n_j/\sigma^2 + 1/\tau^2)^{-1}$ for (b). Store the number of data sets in `n_sims` and
-# the average errors per class in `mse_none` and `mse_partial`. (Fixing the hyperparameters at their true values
-# avoids 4,000 MCMC runs; a fitted model must estimate them from the data, so expect its
-# advantage to be somewhat smaller.)
+# the average errors per class in `mse_none` and `mse_partial`. (Fixing the hyperparameters
+# at their true values avoids 4,000 MCMC runs; a fitted model must estimate them from the
+# data, so expect its advantage to be somewhat smaller.)
 #
 # **Exercise 4 — between the two extremes.** Change the centered model so that $\tau$ is
 # not estimated but fixed: replace its prior by `tau = pm.Data("tau", 5.0)`. Fit the model

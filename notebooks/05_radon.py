@@ -234,7 +234,8 @@ assert abs(focus_beta["sd"] - 10) < 4 * focus_beta["mcse_sd"]
 # all counties together that, say, counties with a high basement level also tend to have a
 # larger drop to the first floor, and use that for a county with few homes. Relaxing this
 # means giving each county's pair $(\alpha_j, \beta_j)$ a joint (bivariate) normal prior with
-# a correlation to be estimated, a model this lesson does not fit.
+# a correlation to be estimated: lesson 09 fits that model and asks whether it predicts
+# better.
 #
 # Written exactly as the equations read, this is the *centered* parameterisation: each
 # $\alpha_j$ is drawn around $\mu_\alpha$ with spread $\sigma_\alpha$.

@@ -335,11 +335,15 @@ assert max(high_k.values()) <= 5
 # - **08 · Radon: what the county tells us**: a **county-level predictor** (soil uranium)
 #   that counties shrink toward, the within- and between-county effects of the floor, the
 #   share of the variance between counties, and predictions for a new county.
+# - **09 · Radon: varying effects that move together**: correlated county intercepts and
+#   slopes (an LKJ prior, the Cholesky factor), shrinkage in two dimensions, and a ladder of
+#   seven models compared with PSIS-LOO, with a stated rule for when to stop.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Both lessons build on this deck: 07 is the classic case where few groups say little about
+# These lessons build on this deck: 07 is the classic case where few groups say little about
 # the population spread, so its prior matters; 08 shows that the population distribution can
-# itself be a regression, so groups shrink toward what their own characteristics predict.
+# itself be a regression, so groups shrink toward what their own characteristics predict; 09
+# lets two effects of a group vary together and puts "know when to stop" to work on real data.
 
 # %% [markdown] slideshow={"slide_type": "slide", "data": {"id": "references"}}
 # ## Sources

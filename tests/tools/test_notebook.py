@@ -179,14 +179,19 @@ def test_the_site_imports_no_slides_module(tmp_path):
 
 def test_every_tag_of_the_course_is_in_the_vocabulary():
     known = {value for name, value in vars(notebook).items() if name.endswith("_TAG")}
-    assert len(known) == 8, "one constant per tag, each a different tag"
+    assert len(known) == 9, "one constant per tag, each a different tag"
     used = {
         tag
         for nb in load_course().notebooks
         for cell in nbformat.read(nb.committed, as_version=4).cells
         for tag in notebook.tags(cell)
     }
-    assert {notebook.CHECK_TAG, notebook.SOLUTION_TAG, notebook.SLIDE_TAG} <= used
+    assert {
+        notebook.CHECK_TAG,
+        notebook.SOLUTION_TAG,
+        notebook.SLIDE_TAG,
+        notebook.ANSWER_CHECK_TAG,
+    } <= used
     assert used <= known
 
 
