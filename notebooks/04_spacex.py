@@ -36,6 +36,7 @@ import pymc as pm
 import xarray as xr
 from scipy.special import expit, logit, polygamma
 
+from course_utils.checks import spacex as checks
 from course_utils.data import load_spacex
 from course_utils.diagnostics import check_sampling, compare_to_reference
 from course_utils.environment import sampler_cores, versions
@@ -924,10 +925,19 @@ assert abs(th_new_check["z"]) < 4
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise with a computed answer ends with a cell that checks it: run it once your
+# answer is stored under the names the exercise gives. It tells you whether the answer is
+# correct; if not, how far it is from the expected one, or which common mistake it looks like.
+# For an MCMC answer it first asks whether your chains converged, then compares within the
+# answer's Monte Carlo standard error: it is designed to fail a correct answer in fewer than
+# one check in a thousand.
+#
 # **Exercise 1.** Suppose Starship's tenth flight is a success (6 successes in 10 launches).
 # How do Starship's estimated success rate, the population mean $\mu$ and the prediction for a
 # new vehicle change? Do the other vehicles' estimates move? (Hint: refitting with MCMC works,
-# but `hierarchical_beta_binomial` answers instantly.)
+# but `hierarchical_beta_binomial` answers instantly.) Store the three posterior means after
+# the tenth flight, Starship's rate, $\mu$ and $\theta_{\mathrm{new}}$ in that order, in
+# `after_tenth`.
 
 # %% tags=["solution"]
 starship_idx = vehicles.index("Starship")
@@ -941,7 +951,11 @@ tenth_flight = pd.DataFrame({"5 of 9": exact_table["mean"], "6 of 10": after["me
 tenth_flight["change"] = tenth_flight["6 of 10"] - tenth_flight["5 of 9"]
 assert tenth_flight.loc[[f"theta[{v}]" for v in vehicles], "change"].idxmax() == "theta[Starship]"
 assert tenth_flight.loc[["theta[Falcon 9]", "theta[Falcon Heavy]"], "change"].abs().max() < 5e-4
+after_tenth = tenth_flight.loc[["theta[Starship]", "mu", "theta_new"], "6 of 10"]
 tenth_flight.round(3)
+
+# %% tags=["answer-check"]
+checks.tenth_flight(after_tenth, successes, launches, vehicles)
 
 # %% [markdown] tags=["solution"]
 # Starship's posterior mean rises the most, and a little of the good news spreads to the
@@ -953,7 +967,8 @@ tenth_flight.round(3)
 # %% [markdown]
 # **Exercise 2.** How sensitive are the results to the prior scale of $\alpha$ and $\beta$?
 # Recompute the exact posterior with `scale=1` and `scale=100` instead of 10, and compare
-# $\mu$, $\theta_{\mathrm{Falcon\ 1}}$ and $\theta_{\mathrm{new}}$.
+# $\mu$, $\theta_{\mathrm{Falcon\ 1}}$ and $\theta_{\mathrm{new}}$: store their posterior means in
+# a table `by_scale`, one row per quantity in that order and one column per scale, 1, 10, 100.
 
 # %% tags=["solution"]
 sensitivity = pd.DataFrame(
@@ -965,7 +980,11 @@ sensitivity = pd.DataFrame(
     }
 )
 assert sensitivity.loc["theta[Falcon 1]"].is_monotonic_increasing
-sensitivity.loc[["mu", "theta[Falcon 1]", "theta_new"]].round(3)
+by_scale = sensitivity.loc[["mu", "theta[Falcon 1]", "theta_new"]]
+by_scale.round(3)
+
+# %% tags=["answer-check"]
+checks.prior_scale(by_scale, successes, launches, vehicles)
 
 # %% [markdown] tags=["solution"]
 # With only four vehicles the prior on $(\alpha, \beta)$ matters. A small scale keeps
@@ -977,7 +996,8 @@ sensitivity.loc[["mu", "theta[Falcon 1]", "theta_new"]].round(3)
 # %% [markdown]
 # **Exercise 3.** Falcon Heavy has a perfect record (9/9), Falcon 9 does not (301/304). Using
 # the posterior draws, compute the probability that Falcon Heavy's success rate is *higher*
-# than Falcon 9's, under no pooling and under the hierarchical model. Why is it not close to 1?
+# than Falcon 9's, under no pooling and under the hierarchical model (store the two
+# probabilities, no pooling first, in `fh_better`). Why is it not close to 1?
 
 # %% tags=["solution"]
 fh_better = pd.Series(
@@ -998,6 +1018,11 @@ fh_better = pd.Series(
 assert fh_better["hierarchical"] < fh_better["no pooling"] < 0.5
 fh_better.round(3)
 
+# %% tags=["answer-check"]
+checks.falcon_heavy_better(
+    fh_better, no_pooling_idata, hierarchical_idata, successes, launches, vehicles
+)
+
 # %% [markdown] tags=["solution"]
 # Nine successes in nine launches are consistent with a true rate of 0.9 as well as 0.999;
 # Falcon 9's 301 of 304 pin its rate near 0.99. So Falcon Heavy beats Falcon 9 in fewer than
@@ -1011,8 +1036,9 @@ fh_better.round(3)
 # $\kappa \sim \mathrm{HalfNormal}(10)$ for the concentration $\alpha + \beta$, with
 # $\alpha = \mu\kappa$ and $\beta = (1 - \mu)\kappa$. Use the beta-binomial likelihood, as in
 # `hierarchical_model`. Sample it, check the sampling, and compare its posterior with the
-# exact one (`parameterization="mu_nu"`). How do $\mu$ and Falcon 1's rate differ from the
-# model with priors on $\alpha$ and $\beta$, and why?
+# exact one (`parameterization="mu_nu"`). Name the variables `mu` and `kappa`, and the fit
+# `mean_concentration_idata`. How do $\mu$ and Falcon 1's rate differ from the model with
+# priors on $\alpha$ and $\beta$, and why?
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as mean_concentration_model:
@@ -1040,6 +1066,9 @@ exact_mean_concentration = hierarchical_beta_binomial(
     successes, launches, parameterization="mu_nu", scale=10.0, labels=vehicles
 ).rename(index={"nu": "kappa"})
 compare_to_reference(mean_concentration_idata, exact_mean_concentration).round(4)
+
+# %% tags=["answer-check"]
+checks.mean_concentration_fit(mean_concentration_idata, successes, launches)
 
 # %% tags=["solution"]
 prior_mean_concentration = pd.Series(

@@ -493,3 +493,169 @@ def test_correct_predictive_tails_fail_at_about_the_design_rate_and_p_greater_is
     greater = (rng.binomial(30, theta) > [18, 3, 3]).mean(axis=(0, 1))
     named = water_quality.predictive_tail(greater, fits, counts, n)
     assert named.status == "incorrect" and "(>=)" in named.message
+
+
+# Lesson 04 --------------------------------------------------------------------------------
+
+VEHICLES = ["Falcon 1", "Falcon 9", "Falcon Heavy", "Starship"]
+SUCCESSES, LAUNCHES = np.array([2, 301, 9, 5]), np.array([5, 304, 9, 9])
+
+
+def _spacex_exact(successes=SUCCESSES, launches=LAUNCHES, **kwargs):
+    from course_utils.exact import hierarchical_beta_binomial
+
+    return hierarchical_beta_binomial(
+        successes, launches, parameterization="alpha_beta", labels=VEHICLES, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [((1, 1), None), ((1, 0), "6 of 9"), ((0, 1), "5 of 10"), ((0, 0), "before the tenth")],
+)
+def test_the_tenth_flight_passes_rounded_and_miscounted_flights_are_named(extra, named):
+    from course_utils.checks import spacex
+
+    starship = np.array([0, 0, 0, 1])
+    table = _spacex_exact(SUCCESSES + extra[0] * starship, LAUNCHES + extra[1] * starship)
+    answer = table.loc[["theta[Starship]", "mu", "theta_new"], "mean"].round(3)
+    feedback = spacex.tenth_flight(answer, SUCCESSES, LAUNCHES, VEHICLES)
+    if named is None:
+        assert feedback.correct, feedback
+        assert not spacex.tenth_flight(
+            answer + [0, 0.002, 0], SUCCESSES, LAUNCHES, VEHICLES
+        ).correct
+    else:
+        assert feedback.status == "incorrect" and named in feedback.message, feedback
+
+
+def test_the_prior_scale_table_passes_as_a_data_frame_and_a_transposed_one_is_named():
+    import pandas as pd
+
+    from course_utils.checks import spacex
+
+    rows = ["mu", "theta[Falcon 1]", "theta_new"]
+    table = pd.DataFrame(
+        {f"scale={s:g}": _spacex_exact(scale=s)["mean"] for s in (1.0, 10.0, 100.0)}
+    ).loc[rows]
+    assert spacex.prior_scale(table.round(3), SUCCESSES, LAUNCHES, VEHICLES).correct
+    named = spacex.prior_scale(table.T, SUCCESSES, LAUNCHES, VEHICLES)
+    assert named.status == "incorrect" and "transposed" in named.message
+    assert not spacex.prior_scale(table.iloc[:, :2], SUCCESSES, LAUNCHES, VEHICLES).correct
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [(9.5, 0.5, 301.5, 3.5), (11.0, 0.3, 303.0, 3.3), (20.0, 0.05, 320.0, 3.05), (3, 3, 2, 5)],
+)
+def test_the_probability_that_one_beta_exceeds_another_agrees_with_adaptive_quadrature(
+    parameters,
+):
+    from course_utils.checks import spacex
+
+    a1, b1, a2, b2 = parameters
+    mode = (a2 - 1) / (a2 + b2 - 2)
+    expected, _ = integrate.quad(
+        lambda x: stats.beta.pdf(x, a2, b2) * stats.beta.sf(x, a1, b1),
+        0,
+        1,
+        points=[mode],
+        limit=200,
+        epsabs=1e-13,
+    )
+    assert spacex.probability_greater(a1, b1, a2, b2) == pytest.approx(expected, abs=1e-8)
+
+
+def _spacex_fits(rng, draws=1000):
+    """A no-pooling fit with exact conjugate draws, and alpha, beta draws with theta given them."""
+    y, n = SUCCESSES, LAUNCHES
+    no_pooling = rng.beta(y + 0.5, n - y + 0.5, size=(4, draws, 4))
+    alpha = rng.lognormal(np.log(2.0), 0.5, (4, draws))
+    beta = rng.lognormal(np.log(0.3), 0.5, (4, draws))
+    theta = rng.beta(alpha[..., None] + y, beta[..., None] + n - y)
+    coords = {"vehicle": VEHICLES}
+    return (
+        az.from_dict(posterior={"theta": no_pooling}, coords=coords, dims={"theta": ["vehicle"]}),
+        az.from_dict(
+            posterior={"alpha": alpha, "beta": beta, "theta": theta},
+            coords=coords,
+            dims={"theta": ["vehicle"]},
+        ),
+    )
+
+
+def _p_heavy_above_nine(idata) -> float:
+    theta = idata.posterior["theta"]
+    return float((theta.sel(vehicle="Falcon Heavy") > theta.sel(vehicle="Falcon 9")).mean())
+
+
+def test_falcon_heavy_estimates_pass_and_the_reversed_comparison_and_order_are_named():
+    from course_utils.checks import spacex
+
+    no_pooling, hierarchical = _spacex_fits(np.random.default_rng(4))
+    answer = np.array([_p_heavy_above_nine(no_pooling), _p_heavy_above_nine(hierarchical)])
+    check = lambda a: spacex.falcon_heavy_better(  # noqa: E731
+        a, no_pooling, hierarchical, SUCCESSES, LAUNCHES, VEHICLES
+    )
+    assert check(answer).correct
+    assert "lower" in check(1 - answer).message
+    assert "swapped" in check(answer[::-1]).message
+    assert check(answer + [0.05, 0]).status == "incorrect"
+
+
+def test_correct_falcon_heavy_estimates_fail_at_about_the_design_rate():
+    # The two parts' standard errors, each against 2,000 students: the no-pooling estimate
+    # from an independent fit (MCSE estimated by ArviZ, as the check does), the hierarchical
+    # one from new theta draws given fixed alpha, beta draws (as the lesson draws them). Both
+    # are checked at the per-part critical value of the two-number answer.
+    from course_utils.checks import spacex
+
+    rng = np.random.default_rng(5)
+    k = exercises.critical_value(2)
+    _, hierarchical = _spacex_fits(rng)
+    alpha = hierarchical.posterior["alpha"].to_numpy()
+    beta = hierarchical.posterior["beta"].to_numpy()
+    heavy, nine = (9, 9), (301, 304)
+    reference, se = spacex.conditional_probability_greater(alpha, beta, heavy, nine)
+    a, b = alpha[..., None] + SUCCESSES, beta[..., None] + LAUNCHES - SUCCESSES
+    misses = 0
+    for _ in range(2000):
+        theta = rng.beta(a, b)
+        misses += abs((theta[..., 2] > theta[..., 1]).mean() - reference) > k * se
+    assert misses <= 6, misses
+    exact = float(spacex.probability_greater(9.5, 0.5, 301.5, 3.5))
+    misses = 0
+    for _ in range(2000):
+        draws = rng.beta(SUCCESSES + 0.5, LAUNCHES - SUCCESSES + 0.5, size=(4, 1000, 4))
+        above = (draws[..., 2] > draws[..., 1]).astype(float)
+        misses += abs(above.mean() - exact) > k * az.mcse(above).item()
+    assert misses <= 6, misses
+
+
+def _mean_concentration_fit(mu_flip=False, divergent=0, seed=0):
+    from course_utils.exact import hierarchical_beta_binomial
+
+    post = hierarchical_beta_binomial(SUCCESSES, LAUNCHES, parameterization="mu_nu", scale=10.0)
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(post.loc["mu", "mean"], post.loc["mu", "sd"], (4, 1000))
+    diverging = np.zeros((4, 1000), dtype=bool)
+    diverging[0, :divergent] = True
+    return az.from_dict(
+        posterior={
+            "mu": 1 - mu if mu_flip else mu,
+            "kappa": rng.normal(post.loc["nu", "mean"], post.loc["nu", "sd"], (4, 1000)),
+        },
+        sample_stats={"diverging": diverging},
+    )
+
+
+def test_a_mean_concentration_fit_passes_and_swapped_alpha_beta_or_divergences_are_named():
+    from course_utils.checks import spacex
+
+    assert spacex.mean_concentration_fit(_mean_concentration_fit(), SUCCESSES, LAUNCHES).correct
+    named = spacex.mean_concentration_fit(_mean_concentration_fit(True), SUCCESSES, LAUNCHES)
+    assert named.status == "incorrect" and "failure rate" in named.message
+    sent_back = spacex.mean_concentration_fit(
+        _mean_concentration_fit(divergent=3), SUCCESSES, LAUNCHES
+    )
+    assert sent_back.status == "not converged"

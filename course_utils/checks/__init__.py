@@ -20,10 +20,10 @@ Every check function in these modules
 - changes nothing it is given.
 
 Modules: :mod:`course_utils.checks.pooling` (lesson 01),
-:mod:`course_utils.checks.water_quality` (lesson 03), :mod:`course_utils.checks.eight_schools`
-(lesson 07).
+:mod:`course_utils.checks.water_quality` (lesson 03), :mod:`course_utils.checks.spacex`
+(lesson 04), :mod:`course_utils.checks.eight_schools` (lesson 07).
 """
 
 from __future__ import annotations
 
-__all__ = ["eight_schools", "pooling", "water_quality"]
+__all__ = ["eight_schools", "pooling", "spacex", "water_quality"]
