@@ -659,3 +659,127 @@ def test_a_mean_concentration_fit_passes_and_swapped_alpha_beta_or_divergences_a
         _mean_concentration_fit(divergent=3), SUCCESSES, LAUNCHES
     )
     assert sent_back.status == "not converged"
+
+
+# Lesson 06 --------------------------------------------------------------------------------
+
+
+def test_agreeing_groups_pass_and_groups_that_differ_are_named():
+    from course_utils.checks import two_group_regression
+    from course_utils.simulate import simulate_two_group_regression
+
+    data = simulate_two_group_regression(np.random.default_rng(0), w_b=(1, 3.5, 6))
+    w, *_ = np.linalg.lstsq(data.X, data.y, rcond=None)
+    residual = data.y - data.X @ w
+    assert two_group_regression.agreeing_groups(w, np.std(residual), data).correct
+    assert two_group_regression.agreeing_groups(w, np.std(residual, ddof=3), data).correct
+    assert not two_group_regression.agreeing_groups(w + [0, 0, 0.1], np.std(residual), data).correct
+    assert not two_group_regression.agreeing_groups(w, 1.5 * np.std(residual), data).correct
+    differ = simulate_two_group_regression(np.random.default_rng(0))
+    w, *_ = np.linalg.lstsq(differ.X, differ.y, rcond=None)
+    named = two_group_regression.agreeing_groups(w, np.std(differ.y - differ.X @ w), differ)
+    assert named.status == "incorrect" and "w_b equal to w_a" in named.message
+
+
+def test_correct_agreeing_groups_fail_at_about_the_design_rate():
+    # 2,000 students, each with their own simulated data: the sampling standard errors are
+    # exact for the weights, and a normal approximation for the residual sd.
+    from course_utils.checks import two_group_regression
+    from course_utils.simulate import simulate_two_group_regression
+
+    rng = np.random.default_rng(6)
+    misses = 0
+    for _ in range(2000):
+        data = simulate_two_group_regression(rng, n=200, w_b=(1, 3.5, 6))
+        w, *_ = np.linalg.lstsq(data.X, data.y, rcond=None)
+        misses += not two_group_regression.agreeing_groups(
+            w, np.std(data.y - data.X @ w), data
+        ).correct
+    assert misses <= 6, misses
+
+
+def _pooled_fit_and_data(seed=0, draws=500, n=300):
+    from course_utils.simulate import simulate_two_group_regression
+
+    rng = np.random.default_rng(seed)
+    data = simulate_two_group_regression(rng, n=n)
+    w = rng.normal([0.0, 0.0, 0.0], 0.1, (4, draws, 3))
+    sigma = rng.normal(4.0, 0.05, (4, draws))
+    fit = az.from_dict(posterior={"w": w, "sigma": sigma})
+    return fit, data, rng
+
+
+def _replicated_slopes(fit, data, rng, column=2):
+    a = data.group_idx == 0
+    w = fit.posterior["w"].to_numpy().reshape(-1, 3)
+    sigma = fit.posterior["sigma"].to_numpy().ravel()
+    y_rep = w @ data.X[a].T + rng.normal(0, sigma[:, None], (w.shape[0], a.sum()))
+    return np.linalg.lstsq(data.X[a], y_rep.T, rcond=None)[0][column]
+
+
+def test_group_slopes_pass_and_the_typical_mistakes_are_named():
+    from course_utils.checks import two_group_regression as checks
+
+    fit, data, rng = _pooled_fit_and_data()
+    a = data.group_idx == 0
+    observed = np.linalg.lstsq(data.X[a], data.y[a], rcond=None)[0]
+    replicated = _replicated_slopes(fit, data, rng)
+    check = lambda o, r: checks.group_slope(o, r, fit, data.X, data.y, data.group_idx)  # noqa: E731
+    assert check(observed[2], replicated).correct
+    assert (
+        "all rows" in check(np.linalg.lstsq(data.X, data.y, rcond=None)[0][2], replicated).message
+    )
+    assert "x1" in check(observed[1], replicated).message
+    alone = np.polyfit(data.X[a, 2], data.y[a], 1)[0]
+    assert "x2 alone" in check(alone, replicated).message
+    assert "one slope per" in check(observed[2], 0.1).message
+    assert "one slope per" in check(observed[2], "slopes").message
+    assert check(observed[2], replicated + 0.05).status == "incorrect"
+
+
+def test_correct_replicated_slopes_fail_at_about_the_design_rate():
+    from course_utils.checks import two_group_regression as checks
+
+    fit, data, rng = _pooled_fit_and_data(seed=1, draws=100, n=60)
+    a = data.group_idx == 0
+    observed = np.linalg.lstsq(data.X[a], data.y[a], rcond=None)[0][2]
+    statuses = [
+        checks.group_slope(
+            observed, _replicated_slopes(fit, data, rng), fit, data.X, data.y, data.group_idx
+        ).status
+        for _ in range(2000)
+    ]
+    assert statuses.count("incorrect") <= 6, statuses.count("incorrect")
+
+
+def _hierarchical_regression_fit(seed=0):
+    rng = np.random.default_rng(seed)
+    tau = np.abs(rng.normal(5.0, 2.0, (4, 500, 3)))
+    w_pop = rng.normal(0.0, 3.0, (4, 500, 3))
+    w = np.stack(
+        [
+            rng.normal([1, 3.5, 6], 0.016, (4, 500, 3)),
+            rng.normal([-1, -3.5, -6], 0.016, (4, 500, 3)),
+        ],
+        axis=-1,
+    )
+    return az.from_dict(
+        posterior={"w_sd": tau, "w_pop": w_pop, "w": w},
+        dims={"w_sd": ["feature"], "w_pop": ["feature"], "w": ["feature", "group"]},
+    )
+
+
+def test_the_ridge_ratio_passes_and_an_undivided_z_and_a_width_times_tau_are_named():
+    from course_utils.checks import two_group_regression as checks
+
+    fit = _hierarchical_regression_fit()
+    post = fit.posterior
+    z = (post["w"] - post["w_pop"]) / post["w_sd"]
+    width = (0.016 / post["w_sd"]).median(("chain", "draw"))
+    ratio = z.std(("chain", "draw"), ddof=1).mean("group") / width
+    assert checks.ridge_ratio(ratio.to_numpy(), fit, 0.016).correct
+    undivided = (post["w"] - post["w_pop"]).std(("chain", "draw")).mean("group") / width
+    assert "divide it by tau" in checks.ridge_ratio(undivided.to_numpy(), fit, 0.016).message
+    wide = z.std(("chain", "draw")).mean("group") / (0.016 * post["w_sd"]).median(("chain", "draw"))
+    assert "s * tau" in checks.ridge_ratio(wide.to_numpy(), fit, 0.016).message
+    assert not checks.ridge_ratio(ratio.to_numpy() * 1.01, fit, 0.016).correct

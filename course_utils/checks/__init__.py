@@ -21,9 +21,10 @@ Every check function in these modules
 
 Modules: :mod:`course_utils.checks.pooling` (lesson 01),
 :mod:`course_utils.checks.water_quality` (lesson 03), :mod:`course_utils.checks.spacex`
-(lesson 04), :mod:`course_utils.checks.eight_schools` (lesson 07).
+(lesson 04), :mod:`course_utils.checks.two_group_regression` (lesson 06),
+:mod:`course_utils.checks.eight_schools` (lesson 07).
 """
 
 from __future__ import annotations
 
-__all__ = ["eight_schools", "pooling", "spacex", "water_quality"]
+__all__ = ["eight_schools", "pooling", "spacex", "two_group_regression", "water_quality"]

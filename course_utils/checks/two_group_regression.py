@@ -1,0 +1,254 @@
+r"""Checks for the exercises of lesson 06, "Two groups, one regression".
+
+Each function takes the student's answer first, then the lesson objects that give the
+reference, and returns a :class:`~course_utils.exercises.Feedback`.
+
+- Exercise 1: the least-squares weights against the weights the data were simulated with,
+  within their sampling standard errors :math:`\sigma \sqrt{[(X^\top X)^{-1}]_{kk}}` (exact
+  for a fixed design and normal noise); the residual sd against the noise sd :math:`\sigma`,
+  within :math:`\sigma / \sqrt{2 (n - p)}` (the normal approximation of a chi distribution),
+  plus :math:`\sigma p / n` for the choice of divisor, :math:`n` or :math:`n - p`.
+- Exercise 2: the observed slope exactly (least squares on group A's rows); the mean of the
+  replicated slopes against its expectation given the posterior draws,
+  :math:`\overline{w_{2,s}}`, within :math:`\sqrt{\overline{\sigma_s^2}\, c / S}`, where
+  :math:`c = [(X_A^\top X_A)^{-1}]_{22}`: a replicated slope is :math:`w_{2,s}` plus
+  independent normal noise of variance :math:`\sigma_s^2 c`.
+- Exercise 3 asks which form mixes better and why: an argument about diagnostics, not a
+  number, so it has no check.
+- Exercise 4: the ratio of the posterior sd of :math:`z` to the ridge width, computed from the
+  lesson's draws; deterministic, so compared to a relative 1e-3 (a divisor :math:`S` or
+  :math:`S - 1` in the sd).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from course_utils.exercises import (
+    FALSE_ALARM,
+    Feedback,
+    all_correct,
+    check_number,
+    missing_answer,
+)
+
+__all__ = ["agreeing_groups", "group_slope", "ridge_ratio"]
+
+_RELATIVE = 1e-3
+_SLOPE_COLUMN = 2  # x2, the strongest feature
+
+
+def _least_squares(X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:  # noqa: N803
+    coef, *_ = np.linalg.lstsq(np.asarray(X, dtype=float), np.asarray(y, dtype=float), rcond=None)
+    return np.asarray(coef)
+
+
+def agreeing_groups(w_same: Any, residual_sd: Any, data_same: Any) -> Feedback:
+    r"""Exercise 1: the pooled least-squares weights and residual sd when the groups agree.
+
+    Parameters
+    ----------
+    w_same : array_like
+        The student's least-squares weights, one per feature.
+    residual_sd : float
+        The sd of the residuals :math:`y - X w`.
+    data_same : course_utils.simulate.TwoGroupRegression
+        The data the student simulated (with ``w_b`` equal to ``w_a``).
+
+    Returns
+    -------
+    Feedback
+        Correct, or the mistake named: data whose groups have different weights.
+
+    Examples
+    --------
+    >>> from course_utils.simulate import simulate_two_group_regression
+    >>> data = simulate_two_group_regression(np.random.default_rng(1), w_b=(1, 3.5, 6))
+    >>> w, *_ = np.linalg.lstsq(data.X, data.y, rcond=None)
+    >>> agreeing_groups(w, np.std(data.y - data.X @ w), data).status
+    'correct'
+    """
+    if blank := missing_answer(data_same=data_same, w_same=w_same, residual_sd=residual_sd):
+        return blank
+    weights = np.asarray(data_same.w, dtype=float)
+    if not np.allclose(weights[:, 0], weights[:, 1]):
+        return Feedback(
+            "incorrect",
+            f"In data_same the groups have different weights ({weights[:, 0].tolist()} and "
+            f"{weights[:, 1].tolist()}): simulate with w_b equal to w_a, (1, 3.5, 6).",
+        )
+    X = np.asarray(data_same.X, dtype=float)  # noqa: N806
+    n, p = X.shape
+    sigma = float(data_same.noise_sd)
+    se = sigma * np.sqrt(np.diag(np.linalg.inv(X.T @ X)))
+    return all_correct(
+        [
+            check_number(
+                w_same,
+                weights[:, 0],
+                name="the pooled weights",
+                mcse=se,
+                false_alarm=FALSE_ALARM / 2,
+            ),
+            check_number(
+                residual_sd,
+                sigma,
+                name="the residual sd",
+                mcse=sigma / np.sqrt(2 * (n - p)),
+                tolerance=sigma * p / n,
+                false_alarm=FALSE_ALARM / 2,
+            ),
+        ],
+        f"Correct: the pooled weights recover the common weights, and the residual sd the "
+        f"noise sd {sigma:g}.",
+    )
+
+
+def group_slope(
+    slope_x2_observed: Any,
+    slope_x2_replicated: Any,
+    pooled_idata: Any,
+    X: ArrayLike,  # noqa: N803 - the lesson's name
+    y: ArrayLike,
+    group_idx: ArrayLike,
+) -> Feedback:
+    r"""Exercise 2: group A's least-squares slope on ``x2``, observed and replicated.
+
+    Parameters
+    ----------
+    slope_x2_observed : float
+        The slope on ``x2`` of the least-squares regression of ``y`` on all features, in
+        group A's rows.
+    slope_x2_replicated : array_like
+        The same slope in each replicated data set of the pooled model.
+    pooled_idata : arviz.InferenceData
+        The lesson's pooled fit, whose draws made the replicated data.
+    X, y, group_idx : array_like
+        The lesson's data.
+
+    Returns
+    -------
+    Feedback
+        Correct, or the mistake named: all rows instead of group A, the slope on ``x1``, or a
+        regression on ``x2`` alone.
+
+    Examples
+    --------
+    >>> import arviz as az
+    >>> from course_utils.simulate import simulate_two_group_regression
+    >>> data = simulate_two_group_regression(np.random.default_rng(2), n=200)
+    >>> rng = np.random.default_rng(3)
+    >>> w = rng.normal(0, 0.1, (4, 100, 3)); sigma = np.full((4, 100), 4.0)
+    >>> fit = az.from_dict(posterior={"w": w, "sigma": sigma})
+    >>> a = data.group_idx == 0
+    >>> observed = np.linalg.lstsq(data.X[a], data.y[a], rcond=None)[0][2]
+    >>> y_rep = (w.reshape(-1, 3) @ data.X[a].T) + rng.normal(0, 4.0, (400, a.sum()))
+    >>> replicated = np.linalg.lstsq(data.X[a], y_rep.T, rcond=None)[0][2]
+    >>> group_slope(observed, replicated, fit, data.X, data.y, data.group_idx).status
+    'correct'
+    """
+    if blank := missing_answer(
+        slope_x2_observed=slope_x2_observed, slope_x2_replicated=slope_x2_replicated
+    ):
+        return blank
+    design, response = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    rows_a = np.asarray(group_idx) == 0
+    in_a = _least_squares(design[rows_a], response[rows_a])
+    observed = float(in_a[_SLOPE_COLUMN])
+    x2_alone = np.polyfit(design[rows_a, _SLOPE_COLUMN], response[rows_a], 1)[0]
+    observed_feedback = check_number(
+        slope_x2_observed,
+        observed,
+        name="the observed slope",
+        tolerance=_RELATIVE * abs(observed),
+        mistakes={
+            "it is the slope over all rows: use group A's rows only.": lambda: _least_squares(
+                design, response
+            )[_SLOPE_COLUMN],
+            "it is the slope on x1: x2 is the third column, X[:, 2].": in_a[1],
+            "it is the slope of y on x2 alone: regress on all three features, as the model "
+            "does.": x2_alone,
+        },
+    )
+    if not observed_feedback.correct:
+        return observed_feedback
+    try:
+        replicated = np.asarray(slope_x2_replicated, dtype=float).ravel()
+    except (TypeError, ValueError):
+        replicated = np.empty(0)
+    if replicated.size < 2:
+        return Feedback(
+            "incorrect",
+            "slope_x2_replicated should hold one slope per replicated data set (an array), got "
+            f"{slope_x2_replicated!r:.60}.",
+        )
+    posterior = pooled_idata.posterior
+    w = np.asarray(posterior["w"], dtype=float).reshape(-1, design.shape[1])
+    variance = np.asarray(posterior["sigma"], dtype=float).ravel() ** 2
+    c = np.linalg.inv(design[rows_a].T @ design[rows_a])[_SLOPE_COLUMN, _SLOPE_COLUMN]
+    feedback = check_number(
+        replicated.mean(),
+        w[:, _SLOPE_COLUMN].mean(),
+        name="the mean of the replicated slopes",
+        mcse=np.sqrt(variance.mean() * c / replicated.size),
+        mistakes={"it is the slope on x1: x2 is the third column, X[:, 2].": w[:, 1].mean()},
+    )
+    if feedback.correct:
+        return Feedback(
+            "correct",
+            "Correct: the observed slope, and replicated slopes as the pooled model makes them.",
+        )
+    return feedback
+
+
+def ridge_ratio(ratio_to_ridge: Any, hierarchical_idata: Any, s: float) -> Feedback:
+    r"""Exercise 4: the posterior sd of :math:`z` over the ridge width :math:`s / \tau`, by feature.
+
+    Parameters
+    ----------
+    ratio_to_ridge : array_like
+        The student's ratios, one per feature: the posterior sd of
+        :math:`z_{k,g} = (w_{k,g} - w_{k,\mathrm{pop}}) / \tau_k` (averaged over the groups)
+        over the posterior median of :math:`s / \tau_k`.
+    hierarchical_idata : arviz.InferenceData
+        The lesson's hierarchical fit.
+    s : float
+        The posterior sd of a group weight.
+
+    Returns
+    -------
+    Feedback
+        Correct, or the mistake named: :math:`z` not divided by :math:`\tau`, or the ridge
+        width :math:`s \tau`.
+    """
+    if blank := missing_answer(ratio_to_ridge=ratio_to_ridge):
+        return blank
+    posterior = hierarchical_idata.posterior
+    tau = posterior["w_sd"]
+    centred = posterior["w"] - posterior["w_pop"]
+    spread = (centred / tau).std(("chain", "draw")).mean("group")
+    width = (s / tau).median(("chain", "draw"))
+    reference = np.asarray(spread / width, dtype=float)
+
+    def undivided() -> NDArray[np.float64]:
+        return np.asarray(centred.std(("chain", "draw")).mean("group") / width, dtype=float)
+
+    def times_tau() -> NDArray[np.float64]:
+        return np.asarray(spread / (s * tau).median(("chain", "draw")), dtype=float)
+
+    feedback = check_number(
+        ratio_to_ridge,
+        reference,
+        name="the ratio",
+        tolerance=_RELATIVE * np.abs(reference),
+        mistakes={
+            "your z is w - w_pop: divide it by tau (w_sd).": undivided,
+            "your ridge width is s * tau: the data fix z to within s / tau.": times_tau,
+        },
+    )
+    if feedback.correct:
+        return Feedback("correct", "Correct: the ratio of z's posterior sd to the ridge width.")
+    return feedback
