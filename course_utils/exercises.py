@@ -40,6 +40,7 @@ __all__ = [
     "as_count",
     "check_number",
     "check_posterior_mean",
+    "check_predictive_draws",
     "critical_value",
     "missing_answer",
 ]
@@ -335,6 +336,7 @@ def check_posterior_mean(
     reference: ArrayLike,
     *,
     reference_se: ArrayLike = 0.0,
+    tolerance: ArrayLike = 0.0,
     mistakes: Mapping[str, Mistake] | None = None,
     max_r_hat: float = 1.01,
     min_ess_bulk: float = 400,
@@ -352,6 +354,9 @@ def check_posterior_mean(
         The expected posterior mean(s).
     reference_se : float or array_like, default 0.0
         Uncertainty of the reference (0 for an exact one).
+    tolerance : float or array_like, default 0.0
+        An absolute allowance on top, as in :func:`check_number` (e.g. for a reference from
+        a model whose priors differ slightly).
     mistakes : mapping of str to float or array_like, optional
         Known wrong answers, as in :func:`check_number`.
     max_r_hat, min_ess_bulk : float, default 1.01 and 400
@@ -421,6 +426,104 @@ def check_posterior_mean(
         name=f"the posterior mean of {var_name}",
         mcse=mcse,
         reference_se=reference_se,
+        tolerance=tolerance,
         mistakes=mistakes,
+        false_alarm=false_alarm,
+    )
+
+
+def _predictive_moments(means: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of an equal-weight normal mixture, and the squared errors' variances."""
+    centre = means.mean()
+    offset = (means - centre) ** 2
+    moments = np.array([centre, (variances + offset).mean()])
+    spread = np.array([variances.mean(), (2 * variances**2 + 4 * variances * offset).mean()])
+    return moments, spread
+
+
+def _mistaken_moments(
+    pair: tuple[ArrayLike, ArrayLike], shape: tuple[int, ...]
+) -> Callable[[], ArrayLike]:
+    def moments() -> ArrayLike:
+        means, variances = (np.broadcast_to(np.asarray(x, dtype=float), shape) for x in pair)
+        return _predictive_moments(means, variances)[0]
+
+    return moments
+
+
+def check_predictive_draws(
+    draws: Any,
+    means: ArrayLike,
+    variances: ArrayLike,
+    *,
+    name: str = "your draws",
+    mistakes: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    false_alarm: float = FALSE_ALARM,
+) -> Feedback:
+    r"""Check predictive draws, made the same number of times per posterior draw, by two moments.
+
+    Given posterior draws :math:`s = 1, \dots, S`, a predictive draw made from draw
+    :math:`s` is :math:`\mathrm{Normal}(m_s, v_s)`, independently. When each posterior draw is
+    used equally often (:math:`N = kS` draws in all), the sample mean and the sample variance
+    of the :math:`N` draws have, given the posterior draws, the expectations
+    :math:`\bar m` and :math:`\overline{v_s + (m_s - \bar m)^2}` (up to a relative
+    :math:`O(1/N)`), and the standard errors :math:`\sqrt{\bar v / N}` and
+    :math:`\sqrt{\overline{2 v_s^2 + 4 v_s (m_s - \bar m)^2} / N}`. The check compares both
+    with these exact references, so it catches a wrong centre as well as a missing (or extra)
+    source of spread.
+
+    Parameters
+    ----------
+    draws : array_like
+        The student's predictive draws (any shape, read flat).
+    means, variances : array_like, shape (S,)
+        :math:`m_s` and :math:`v_s` for each posterior draw.
+    name : str, default "your draws"
+        How the feedback calls the draws.
+    mistakes : mapping of str to (means, variances), optional
+        Known wrong predictive distributions, as the per-draw means and variances they use:
+        a hint (the end of a sentence "but ...") to the pair.
+    false_alarm : float, default :data:`FALSE_ALARM`
+        Probability that correct draws fail (shared by the two moments).
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> m, v = rng.normal(0.0, 0.1, 4000), np.full(4000, 0.25)
+    >>> good = rng.normal(m, np.sqrt(v))
+    >>> check_predictive_draws(good, m, v).status
+    'correct'
+    >>> no_spread = {"it has no spread of its own.": (m, np.zeros(4000))}
+    >>> print(check_predictive_draws(m, m, v, mistakes=no_spread))
+    the mean and variance of your draws: not the expected answer, but it has no spread of its own.
+    """
+    if _missing(draws):
+        return Feedback("no answer", f"No answer yet for {name}: draw them, then run this check.")
+    values = _as_numbers(draws, name)
+    if isinstance(values, Feedback):
+        return values
+    m = np.asarray(means, dtype=float).ravel()
+    v = np.asarray(variances, dtype=float).ravel()
+    if values.size < m.size or values.size % m.size:
+        return Feedback(
+            "incorrect",
+            f"{name}: {values.size} draws for {m.size} posterior draws. Draw the same number "
+            "(one, or k) from every posterior draw.",
+        )
+    reference, spread = _predictive_moments(m, v)
+    se = np.sqrt(spread / values.size)
+    statistics = np.array([values.mean(), values.var()])
+    return check_number(
+        statistics,
+        reference,
+        name=f"the mean and variance of {name}",
+        mcse=se,
+        mistakes={
+            hint: _mistaken_moments(pair, m.shape) for hint, pair in (mistakes or {}).items()
+        },
         false_alarm=false_alarm,
     )

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from course_utils.checks import county_predictors as checks
 from course_utils.data import load_radon
 from course_utils.diagnostics import check_sampling
 from course_utils.environment import sampler_cores, versions
@@ -672,6 +673,12 @@ legend = axs[1].legend()
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise ends with a cell that checks your answer: run it once your answer is stored
+# under the names the exercise gives. It tells you whether the answer is correct; if not, how
+# far it is from the expected one, or which common mistake it looks like. For an MCMC answer it
+# first asks whether your chains converged, then compares within the Monte Carlo standard
+# errors: it is designed to fail a correct answer in fewer than one check in a thousand.
+#
 # ### Exercise 1: without the non-centered trick
 #
 # Write `uranium_model` in its centered form,
@@ -679,7 +686,9 @@ legend = axs[1].legend()
 # `fit` settings, and read its diagnostics with `check_sampling(..., raise_on_failure=False)`.
 # Compare the effective sample size of $\sigma_\alpha$ with the non-centered fit's. Which form
 # samples $\sigma_\alpha$ better here, and why? (Think of how small $\sigma_\alpha$ is compared
-# with what one county's homes say about its own intercept.)
+# with what one county's homes say about its own intercept.) Name the model `centered_model`
+# and its fit `centered_idata`, and store the two bulk ESS of $\sigma_\alpha$, the centered
+# fit's first, in `ess`.
 #
 # ### Exercise 2: within and between, written directly
 #
@@ -687,13 +696,15 @@ legend = axs[1].legend()
 # $y_i \sim \mathrm{Normal}(\alpha_{j[i]} + \beta_W (x_i - \bar x_{j[i]}),\ \sigma_y)$ and
 # $\alpha_j = \gamma_0 + \gamma_1 u_j + \beta_B \bar x_j + \sigma_\alpha z_j$. Show that it is
 # the same model as `contextual_model` with $\beta_W = \beta$ and
-# $\beta_B = \beta + \gamma_2$, fit it, and compare the posteriors.
+# $\beta_B = \beta + \gamma_2$, fit it, and compare the posteriors. Name the effects `beta_w`
+# and `beta_b`, and the fit `within_between_idata`.
 #
 # ### Exercise 3: what a doubling of uranium does
 #
 # $u_j$ is the natural log of the uranium concentration. By what factor does the model expect
 # a county's basement radon to change when its soil has twice as much uranium? Give the
-# posterior mean and a 94% interval.
+# posterior mean and the 94% central interval (the 3% and 97% quantiles), and store the three
+# numbers, in that order, in `doubling`.
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as centered_model:
@@ -737,6 +748,9 @@ ess.round(-1)
 
 # %% tags=["solution", "check"]
 assert ess["centered"] < ess["non-centered"] / 2
+
+# %% tags=["answer-check"]
+checks.centered_form(centered_model, centered_idata, ess, uranium_idata)
 
 # %% [markdown] tags=["solution"]
 # The centered form samples $\sigma_\alpha$ far worse (bulk ESS above, several times lower; its
@@ -782,6 +796,9 @@ assert (
     gap < 0.1 * direct_summary["sd"].to_numpy() + 4 * 2 * direct_summary["mcse_mean"].to_numpy()
 ).all()
 
+# %% tags=["answer-check"]
+checks.within_between(within_between_idata, contextual_idata)
+
 # %% [markdown] tags=["solution"]
 # Substituting $x_i = (x_i - \bar x_{j[i]}) + \bar x_{j[i]}$ into `contextual_model` gives
 # $\alpha_j + \beta x_i = (\gamma_0 + \gamma_1 u_j + (\beta + \gamma_2)\bar x_j + \sigma_\alpha
@@ -795,10 +812,14 @@ assert (
 # %% tags=["solution"]
 factor = 2 ** uranium_post["gamma_1"].to_numpy()
 low, high = np.quantile(factor, [0.03, 0.97])
+doubling = (factor.mean(), low, high)
 print(f"twice the uranium: radon times {factor.mean():.2f} (94% interval {low:.2f} to {high:.2f})")
 
 # %% tags=["solution", "check"]
 assert low > 1.2
+
+# %% tags=["answer-check"]
+checks.uranium_doubling(doubling, uranium_idata)
 
 # %% [markdown] tags=["solution"]
 # Doubling the uranium adds $\ln 2$ to $u_j$, so the expected basement log radon rises by

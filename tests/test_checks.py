@@ -783,3 +783,81 @@ def test_the_ridge_ratio_passes_and_an_undivided_z_and_a_width_times_tau_are_nam
     wide = z.std(("chain", "draw")).mean("group") / (0.016 * post["w_sd"]).median(("chain", "draw"))
     assert "s * tau" in checks.ridge_ratio(wide.to_numpy(), fit, 0.016).message
     assert not checks.ridge_ratio(ratio.to_numpy() * 1.01, fit, 0.016).correct
+
+
+# Lesson 08 --------------------------------------------------------------------------------
+
+
+def _radon_like_fit(seed=0, draws=1000, **means):
+    """A fit with independent normal draws around the given means (sd 0.1), and no divergences."""
+    rng = np.random.default_rng(seed)
+    return az.from_dict(
+        posterior={name: rng.normal(mean, 0.1, (4, draws)) for name, mean in means.items()},
+        sample_stats={"diverging": np.zeros((4, draws), dtype=bool)},
+    )
+
+
+def test_a_centered_model_passes_and_a_non_centered_one_or_swapped_ess_are_named():
+    import pymc as pm
+
+    from course_utils.checks import county_predictors as checks
+
+    with pm.Model() as centered:
+        sigma_alpha = pm.HalfNormal("sigma_alpha", 1)
+        pm.Normal("alpha", 0, sigma_alpha, shape=3)
+    with pm.Model() as non_centered:
+        sigma_alpha = pm.HalfNormal("sigma_alpha", 1)
+        z = pm.Normal("z", 0, 1, shape=3)
+        pm.Deterministic("alpha", sigma_alpha * z)
+    fits = [_radon_like_fit(seed, sigma_alpha=0.15) for seed in (1, 2)]
+    sticky = fits[0].posterior["sigma_alpha"].to_numpy()[:, ::10]
+    fits[0].posterior["sigma_alpha"].values = np.repeat(sticky, 10, axis=1)  # a far lower ESS
+    ess = [az.ess(fit)["sigma_alpha"].item() for fit in fits]
+    assert ess[0] < ess[1] / 2
+    assert checks.centered_form(centered, fits[0], np.round(ess, -1), fits[1]).correct
+    assert "swapped" in checks.centered_form(centered, fits[0], ess[::-1], fits[1]).message
+    named = checks.centered_form(non_centered, fits[0], ess, fits[1])
+    assert named.status == "incorrect" and "no z" in named.message
+    assert "pm.Model" in checks.centered_form(fits[0], fits[0], ess, fits[1]).message
+
+
+def test_a_within_between_fit_passes_and_an_uncentred_floor_is_named():
+    from course_utils.checks import county_predictors as checks
+
+    contextual = _radon_like_fit(0, beta=-0.65, gamma_2=0.4)
+    assert checks.within_between(_radon_like_fit(1, beta_w=-0.65, beta_b=-0.25), contextual).correct
+    named = checks.within_between(_radon_like_fit(2, beta_w=-0.65, beta_b=0.4), contextual)
+    assert named.status == "incorrect" and "county mean" in named.message
+    assert not checks.within_between(
+        _radon_like_fit(3, beta_w=-0.55, beta_b=-0.25), contextual
+    ).correct
+
+
+def test_correct_within_between_fits_fail_at_about_the_design_rate():
+    # Both fits random (independent draws, so the MCSEs are right): 400 pairs, 0.4 expected.
+    from course_utils.checks import county_predictors as checks
+
+    rng = np.random.default_rng(8)
+    misses = 0
+    for _ in range(400):
+        seeds = rng.integers(2**32, size=2)
+        contextual = _radon_like_fit(seeds[0], draws=250, beta=-0.65, gamma_2=0.4)
+        direct = _radon_like_fit(seeds[1], draws=250, beta_w=-0.65, beta_b=-0.25)
+        misses += not checks.within_between(direct, contextual).correct
+    assert misses <= 3, misses
+
+
+def test_the_uranium_doubling_passes_rounded_and_e_to_gamma_and_the_log_change_are_named():
+    from course_utils.checks import county_predictors as checks
+
+    fit = _radon_like_fit(0, gamma_1=0.7)
+    gamma_1 = fit.posterior["gamma_1"].to_numpy()
+
+    def summary(values):
+        return [values.mean(), *np.quantile(values, [0.03, 0.97])]
+
+    assert checks.uranium_doubling(np.round(summary(2**gamma_1), 2), fit).correct
+    assert "e^gamma_1" in checks.uranium_doubling(summary(np.exp(gamma_1)), fit).message
+    assert "ln 2" in checks.uranium_doubling(summary(gamma_1 * np.log(2)), fit).message
+    hdi = az.hdi(2 ** gamma_1.ravel(), hdi_prob=0.94)
+    assert not checks.uranium_doubling([(2**gamma_1).mean(), *(hdi + 0.01)], fit).correct

@@ -117,3 +117,34 @@ def test_correct_mcmc_answers_rarely_fail_with_an_estimated_mcse():
     ]
     assert statuses.count("incorrect") <= 3
     assert statuses.count("correct") >= 240
+
+
+@pytest.mark.parametrize("per_draw", [1, 10])
+def test_correct_predictive_draws_fail_at_about_the_design_rate(per_draw):
+    # 2,000 students, each drawing per_draw values from every one of 1,000 posterior draws of
+    # a spread-out mixture; about 2 false alarms are expected at the design rate.
+    rng = np.random.default_rng(per_draw)
+    m = rng.normal(1.3, 0.05, 1000)
+    v = rng.gamma(20.0, 0.5 / 20, 1000) ** 2 + 0.8**2
+    sd = np.sqrt(np.tile(v, per_draw))
+    misses = sum(
+        not exercises.check_predictive_draws(rng.normal(np.tile(m, per_draw), sd), m, v).correct
+        for _ in range(2000)
+    )
+    assert misses <= 6, misses
+
+
+def test_predictive_draws_without_a_source_of_spread_or_with_the_wrong_count_are_named():
+    rng = np.random.default_rng(0)
+    m, between, within = rng.normal(1.3, 0.05, 1000), 0.3**2, 0.8**2
+    full = rng.normal(m, np.sqrt(between + within))
+    hints = {"the home's own noise is missing.": (m, between)}
+    assert exercises.check_predictive_draws(full, m, between + within, mistakes=hints).correct
+    named = exercises.check_predictive_draws(
+        rng.normal(m, np.sqrt(between)), m, between + within, mistakes=hints
+    )
+    assert named.status == "incorrect" and "own noise" in named.message
+    shifted = exercises.check_predictive_draws(full + 0.2, m, between + within)
+    assert shifted.status == "incorrect"
+    assert "same number" in exercises.check_predictive_draws(full[:999], m, 1.0).message
+    assert exercises.check_predictive_draws(..., m, 1.0).status == "no answer"

@@ -19,12 +19,26 @@ Every check function in these modules
 - names the typical mistakes it knows, and never raises on a student's answer;
 - changes nothing it is given.
 
-Modules: :mod:`course_utils.checks.pooling` (lesson 01),
-:mod:`course_utils.checks.water_quality` (lesson 03), :mod:`course_utils.checks.spacex`
-(lesson 04), :mod:`course_utils.checks.two_group_regression` (lesson 06),
-:mod:`course_utils.checks.eight_schools` (lesson 07).
+Modules, one per lesson:
+
+- 01: :mod:`course_utils.checks.pooling`
+- 03: :mod:`course_utils.checks.water_quality`
+- 04: :mod:`course_utils.checks.spacex`
+- 06: :mod:`course_utils.checks.two_group_regression`
+- 07: :mod:`course_utils.checks.eight_schools`
+- 08: :mod:`course_utils.checks.county_predictors`
+
+An exercise whose answer is an argument, or a fit the course has no reference for yet, has
+no check; the lesson's module says which.
 """
 
 from __future__ import annotations
 
-__all__ = ["eight_schools", "pooling", "spacex", "two_group_regression", "water_quality"]
+__all__ = [
+    "county_predictors",
+    "eight_schools",
+    "pooling",
+    "spacex",
+    "two_group_regression",
+    "water_quality",
+]
