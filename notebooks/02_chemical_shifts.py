@@ -33,6 +33,7 @@ import pymc as pm
 from scipy import stats
 from scipy.special import logsumexp
 
+from course_utils.checks import chemical_shifts as checks
 from course_utils.data import load_chemical_shifts
 from course_utils.diagnostics import check_sampling, compare_runs
 from course_utils.environment import sampler_cores, versions
@@ -607,6 +608,12 @@ assert len(runs) == 40
 # %% [markdown]
 # ## Exercises
 #
+# Exercises whose answer can be computed end with a cell that checks it: run it once your
+# answer is stored under the names the exercise gives. It tells you whether the answer is
+# correct; if not, how far it is from the expected one (in standard errors), or which common
+# mistake it looks like. For an MCMC answer it first asks whether your chains converged. It is
+# designed to fail a correct answer in fewer than one check in a thousand.
+#
 # **1. A hyperprior on $\sigma$.** In `hierarchical_model` each $\sigma_j$ has its own fixed
 # prior. Write a model `sigma_hierarchical_model` in which the standard deviations are pooled
 # too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$.
@@ -619,8 +626,9 @@ assert len(runs) == 40
 #
 # **2. A new amino acid.** The data contain 19 of the 20 standard amino acids: cysteine (`CYS`)
 # is missing. What does each of the three models say about the mean error of the theory for
-# cysteine? Use the hierarchical posterior to draw $\mu_{\mathrm{CYS}}$ and compare its 94% HDI
-# with those of the observed amino acids. What does this prediction assume about cysteine, and
+# cysteine? Use the hierarchical posterior to draw $\mu_{\mathrm{CYS}}$, one value per posterior
+# draw (store the draws in `mu_cys`), and compare its 94% HDI with those of the observed amino
+# acids. What does this prediction assume about cysteine, and
 # is that plausible?
 #
 # **3. Heavier tails.** Change `hierarchical_model` so that the errors follow a Student-t
@@ -780,6 +788,9 @@ assert cys_hdi[1] - cys_hdi[0] > widest
 # Binomial Monte Carlo error of the tail probability (conservatively, with the smallest ESS).
 n_eff = hierarchical_report.min_ess_bulk
 assert p_like_pro + 4 * np.sqrt(max(p_like_pro, 1 / n_eff) * (1 - p_like_pro) / n_eff) < 0.05
+
+# %% tags=["answer-check"]
+checks.new_amino_acid(mu_cys, hierarchical_idata)
 
 # %% [markdown] tags=["solution"]
 # Only the hierarchical model gives an informative answer. The unpooled model has no

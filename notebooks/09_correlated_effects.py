@@ -41,6 +41,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from matplotlib.patches import Ellipse
 
+from course_utils.checks import correlated_effects as checks
 from course_utils.data import load_radon
 from course_utils.diagnostics import check_sampling
 from course_utils.environment import sampler_cores, versions
@@ -769,28 +770,37 @@ assert stop_at == "+ uranium"
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise ends with a cell that checks your answer: run it once your answer is stored
+# under the names the exercise gives. It tells you whether the answer is correct; if not, how
+# far it is from the expected one, or which common mistake it looks like. It is designed to
+# fail a correct answer in fewer than one check in a thousand.
+#
 # ### Exercise 1: the same model with `pm.LKJCholeskyCov`
 #
-# Write `correlated_model` with `pm.LKJCholeskyCov("chol", n=2, eta=2.0, sd_dist=...,
-# compute_corr=True)`, the non-centered county effects as `z @ chol.T`, and store
-# $\sigma_\alpha$, $\sigma_\beta$ and $\rho$ as `pm.Deterministic`s. The likelihood is the
-# same as `correlated_model`'s, so the two models have the same posterior if and only if they
-# have the same prior: draw both priors (`pm.sample_prior_predictive`) and compare
-# $\sigma_\alpha$, $\sigma_\beta$, $\rho$ and one county's $\beta_j$. If you sampled the
-# posterior of this model, which variables should a convergence check leave out, and why?
+# Write `lkj_model`: `correlated_model` with
+# `pm.LKJCholeskyCov("chol", n=2, eta=2.0, sd_dist=..., compute_corr=True)`, the non-centered
+# county effects as `z @ chol.T`, and $\sigma_\alpha$, $\sigma_\beta$, $\rho$ and the county
+# slopes $\beta_j$ stored as `pm.Deterministic`s (`sigma_alpha`, `sigma_beta`, `rho`, `beta`).
+# The likelihood is the same as `correlated_model`'s, so the two models have the same
+# posterior if and only if they have the same prior: draw both priors
+# (`pm.sample_prior_predictive`) and compare $\sigma_\alpha$, $\sigma_\beta$, $\rho$ and one
+# county's $\beta_j$. If you sampled the posterior of this model, which variables should a
+# convergence check leave out, and why?
 #
 # ### Exercise 2: where LOO struggles
 #
 # Find the homes that have a Pareto $k$ above 0.7 under the unpooled model. How many homes
-# do their counties have? Explain why these homes, and why the hierarchical models have
-# fewer of them.
+# do their counties have? Count them by county size, 1-2 homes, 3-10 and more than 10 (store
+# the three counts in `high_k_homes`). Explain why these homes, and why the hierarchical
+# models have fewer of them.
 #
 # ### Exercise 3: leave one county out
 #
 # To predict a new county, leave out all the homes of one county at a time. The importance
 # weights for leaving out county $j$ come from the sum of the log likelihoods of its homes.
 # Compute them for the + uranium model (`pm.compute_log_likelihood`, then sum the homes of
-# each county), run `az.loo` on the 85 county sums, and count the counties with $k > 0.7$.
+# each county), run `az.loo` on the 85 county sums (store their Pareto $k$, in the order of the
+# counties, in `county_k`), and count the counties with $k > 0.7$.
 # What does the count say about PSIS for this question, and what would you do instead?
 
 # %% tags=["solution"]
@@ -851,6 +861,9 @@ assert (prior_agreement["difference / se"].abs() < 5).all()
 sd_ratio = prior_agreement["sd, LKJCholeskyCov"] / prior_agreement["sd, explicit"]
 assert ((sd_ratio - 1).abs() < 0.1).all()
 
+# %% tags=["answer-check"]
+checks.lkj_prior(lkj_model)
+
 # %% [markdown] tags=["solution"]
 # The two priors agree within Monte Carlo error in their means and their spreads (table), as
 # they must: for two effects the LKJ prior is the Beta form, and both build the same $L$. The
@@ -881,12 +894,16 @@ k_by_size = pd.DataFrame(
         "homes with k > 0.7": pd.Series(county_size[unpooled_k > 0.7]).value_counts(sort=False),
     }
 ).rename_axis("county size")
+high_k_homes = k_by_size["homes with k > 0.7"]
 k_by_size
 
 # %% tags=["solution", "check"]
 share_high_k = k_by_size["homes with k > 0.7"] / k_by_size["homes"]
 assert share_high_k["1-2 homes"] > share_high_k[["3-10 homes", "more than 10"]].max()
 assert k_by_size.loc["more than 10", "homes with k > 0.7"] <= 1
+
+# %% tags=["answer-check"]
+checks.high_k_by_county_size(high_k_homes, rung_loos, county_table, county_idx)
 
 # %% [markdown] tags=["solution"]
 # The homes with $k > 0.7$ sit (all, or all but one) in counties with at most ten homes, and
@@ -924,6 +941,9 @@ print(f"homes per county, the other counties: median {homes_low_k.median():.0f}"
 # %% tags=["solution", "check"]
 assert (county_k > 0.7).sum() >= 1
 assert homes_high_k.median() > homes_low_k.median()
+
+# %% tags=["answer-check"]
+checks.county_pareto_k(county_k, uranium_model, rung_fits, county_idx)
 
 # %% [markdown] tags=["solution"]
 # Some counties get $k > 0.7$ (printed), and they are the large ones: leaving out a county

@@ -22,11 +22,14 @@ Every check function in these modules
 Modules, one per lesson:
 
 - 01: :mod:`course_utils.checks.pooling`
+- 02: :mod:`course_utils.checks.chemical_shifts`
 - 03: :mod:`course_utils.checks.water_quality`
 - 04: :mod:`course_utils.checks.spacex`
+- 05: :mod:`course_utils.checks.radon`
 - 06: :mod:`course_utils.checks.two_group_regression`
 - 07: :mod:`course_utils.checks.eight_schools`
 - 08: :mod:`course_utils.checks.county_predictors`
+- 09: :mod:`course_utils.checks.correlated_effects`
 
 An exercise whose answer is an argument, or a fit the course has no reference for yet, has
 no check; the lesson's module says which.
@@ -35,9 +38,12 @@ no check; the lesson's module says which.
 from __future__ import annotations
 
 __all__ = [
+    "chemical_shifts",
+    "correlated_effects",
     "county_predictors",
     "eight_schools",
     "pooling",
+    "radon",
     "spacex",
     "two_group_regression",
     "water_quality",
