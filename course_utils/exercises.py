@@ -218,12 +218,13 @@ def _as_numbers(answer: Any, name: str) -> np.ndarray | Feedback:
         )
     try:
         values = np.atleast_1d(np.asarray(answer, dtype=float))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return Feedback(
-            "incorrect", f"{name} should be a number (or an array of numbers), got {answer!r}."
+            "incorrect",
+            f"{name} should be a number (or an array of numbers), got {answer!r:.80}.",
         )
     if not np.all(np.isfinite(values)):
-        return Feedback("incorrect", f"{name} contains a NaN or an infinity: {answer!r}.")
+        return Feedback("incorrect", f"{name} contains a NaN or an infinity: {answer!r:.80}.")
     return values
 
 
@@ -245,8 +246,10 @@ def _compare(
             mistake = mistake()
         if np.all(np.abs(values - np.broadcast_to(mistake, values.shape)) <= allowed):
             return Feedback("incorrect", f"{name}: not the expected answer, but {hint}")
-    worst = int(np.argmax(np.abs(values - reference) / np.maximum(allowed, 1e-300)))
-    where = f" (element {worst})" if values.size > 1 else ""
+    flat = int(np.argmax((np.abs(values - reference) / np.maximum(allowed, 1e-300)).ravel()))
+    worst = np.unravel_index(flat, values.shape)
+    position = worst[0] if len(worst) == 1 else tuple(int(i) for i in worst)
+    where = f" (element {position})" if values.size > 1 else ""
     distance = (
         f"{abs(values[worst] - reference[worst]) / se[worst]:.1f} standard errors"
         if se[worst] > 0
@@ -318,10 +321,12 @@ def check_number(
     if isinstance(values, Feedback):
         return values
     ref = np.atleast_1d(np.asarray(reference, dtype=float))
+    if ref.shape != values.shape and values.squeeze().shape == ref.squeeze().shape:
+        values = values.reshape(ref.shape)  # a one-column table for a vector, say
     if ref.shape != values.shape:
         return Feedback(
             "incorrect",
-            f"{name} has {values.size} value(s), the expected answer {ref.size}: "
+            f"{name} has shape {values.shape}, the expected answer {ref.shape}: "
             "check which quantity you computed.",
         )
     se = np.broadcast_to(np.hypot(mcse, reference_se), values.shape).astype(float)

@@ -935,9 +935,9 @@ assert abs(th_new_check["z"]) < 4
 # **Exercise 1.** Suppose Starship's tenth flight is a success (6 successes in 10 launches).
 # How do Starship's estimated success rate, the population mean $\mu$ and the prediction for a
 # new vehicle change? Do the other vehicles' estimates move? (Hint: refitting with MCMC works,
-# but `hierarchical_beta_binomial` answers instantly.) Store the three posterior means after
-# the tenth flight, Starship's rate, $\mu$ and $\theta_{\mathrm{new}}$ in that order, in
-# `after_tenth`.
+# but `hierarchical_beta_binomial` answers instantly, and exactly.) Store the three exact
+# posterior means after the tenth flight, Starship's rate, $\mu$ and $\theta_{\mathrm{new}}$
+# in that order, in `after_tenth`.
 
 # %% tags=["solution"]
 starship_idx = vehicles.index("Starship")

@@ -711,9 +711,10 @@ for name, m in models.items():
 #    $z_{k,g} = (w_{k,g} - w_{k,\text{pop}}) / \tau_k$. Compute $z$ from the draws of
 #    `hierarchical_idata` and compare its posterior sd with the width of the ridge it would have
 #    to stay on: given $w_{\text{pop}}$ and $\tau$, the data fix $z$ to within $s / \tau$, where
-#    $s \approx 0.016$ is the posterior sd of a group weight (store the ratio of the two, one
-#    per feature, in `ratio_to_ridge`). What does the ratio mean for the number of leapfrog steps
-#    NUTS would need per draw?
+#    $s \approx 0.016$ is the posterior sd of a group weight (the lesson's `s`). For each
+#    feature, divide the posterior sd of $z$, averaged over the two groups, by the posterior
+#    median of $s / \tau$, and store the ratios in `ratio_to_ridge`. What does the ratio mean
+#    for the number of leapfrog steps NUTS would need per draw?
 
 # %% tags=["solution"]
 exercise_rng = np.random.default_rng([DATA_SEED, 1])  # exercise data: fixed by DATA_SEED

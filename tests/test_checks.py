@@ -385,7 +385,7 @@ def test_tau_quantile_tables_pass_rounded_and_a_narrow_uniform_prior_is_named():
     narrow = quantiles(effect[:3], se[:3], probs=probs, tau_prior="uniform", tau_scale=5.0)
     feedback = check(more, np.array([three[0], narrow]), effect, se)
     assert feedback.status == "incorrect" and "Uniform(0, 5)" in feedback.message
-    assert "2 value(s)" in check(more, three[:1, :2], effect, se).message
+    assert "shape (2,), the expected answer (6,)" in check(more, three[:1, :2], effect, se).message
 
 
 def _coverage_simulation(se, n_sims, rng):
@@ -542,6 +542,8 @@ def test_the_prior_scale_table_passes_as_a_data_frame_and_a_transposed_one_is_na
     named = spacex.prior_scale(table.T, SUCCESSES, LAUNCHES, VEHICLES)
     assert named.status == "incorrect" and "transposed" in named.message
     assert not spacex.prior_scale(table.iloc[:, :2], SUCCESSES, LAUNCHES, VEHICLES).correct
+    reordered = spacex.prior_scale(table.iloc[:, [1, 0, 2]], SUCCESSES, LAUNCHES, VEHICLES)
+    assert reordered.status == "incorrect" and "element (" in reordered.message
 
 
 @pytest.mark.parametrize(
@@ -679,6 +681,8 @@ def test_agreeing_groups_pass_and_groups_that_differ_are_named():
     w, *_ = np.linalg.lstsq(differ.X, differ.y, rcond=None)
     named = two_group_regression.agreeing_groups(w, np.std(differ.y - differ.X @ w), differ)
     assert named.status == "incorrect" and "w_b equal to w_a" in named.message
+    as_tuple = two_group_regression.agreeing_groups(w, 0.5, (differ.X, differ.y))
+    assert as_tuple.status == "incorrect" and "simulate_two_group_regression" in as_tuple.message
 
 
 def test_correct_agreeing_groups_fail_at_about_the_design_rate():
@@ -709,8 +713,8 @@ def _pooled_fit_and_data(seed=0, draws=500, n=300):
     return fit, data, rng
 
 
-def _replicated_slopes(fit, data, rng, column=2):
-    a = data.group_idx == 0
+def _replicated_slopes(fit, data, rng, column=2, rows=None):
+    a = data.group_idx == 0 if rows is None else rows
     w = fit.posterior["w"].to_numpy().reshape(-1, 3)
     sigma = fit.posterior["sigma"].to_numpy().ravel()
     y_rep = w @ data.X[a].T + rng.normal(0, sigma[:, None], (w.shape[0], a.sum()))
@@ -732,8 +736,14 @@ def test_group_slopes_pass_and_the_typical_mistakes_are_named():
     assert "x1" in check(observed[1], replicated).message
     alone = np.polyfit(data.X[a, 2], data.y[a], 1)[0]
     assert "x2 alone" in check(alone, replicated).message
-    assert "one slope per" in check(observed[2], 0.1).message
-    assert "one slope per" in check(observed[2], "slopes").message
+    everywhere = np.ones(data.group_idx.size, dtype=bool)
+    all_rows = _replicated_slopes(fit, data, rng, rows=everywhere)
+    assert "slopes over all rows" in check(observed[2], all_rows).message
+    no_noise = fit.posterior["w"].to_numpy()[..., 2].ravel()
+    assert "no replicated noise" in check(observed[2], no_noise).message
+    assert "slopes on x1" in check(observed[2], _replicated_slopes(fit, data, rng, 1)).message
+    assert "same number" in check(observed[2], 0.1).message
+    assert "not the text" in check(observed[2], "slopes").message
     assert check(observed[2], replicated + 0.05).status == "incorrect"
 
 
@@ -782,7 +792,7 @@ def test_the_ridge_ratio_passes_and_an_undivided_z_and_a_width_times_tau_are_nam
     assert "divide it by tau" in checks.ridge_ratio(undivided.to_numpy(), fit, 0.016).message
     wide = z.std(("chain", "draw")).mean("group") / (0.016 * post["w_sd"]).median(("chain", "draw"))
     assert "s * tau" in checks.ridge_ratio(wide.to_numpy(), fit, 0.016).message
-    assert not checks.ridge_ratio(ratio.to_numpy() * 1.01, fit, 0.016).correct
+    assert not checks.ridge_ratio(ratio.to_numpy() * 1.1, fit, 0.016).correct
 
 
 # Lesson 08 --------------------------------------------------------------------------------
@@ -819,6 +829,7 @@ def test_a_centered_model_passes_and_a_non_centered_one_or_swapped_ess_are_named
     named = checks.centered_form(non_centered, fits[0], ess, fits[1])
     assert named.status == "incorrect" and "no z" in named.message
     assert "pm.Model" in checks.centered_form(fits[0], fits[0], ess, fits[1]).message
+    assert "InferenceData" in checks.centered_form(centered, "fit.nc", ess, fits[1]).message
 
 
 def test_a_within_between_fit_passes_and_an_uncentred_floor_is_named():
@@ -833,8 +844,10 @@ def test_a_within_between_fit_passes_and_an_uncentred_floor_is_named():
     ).correct
 
 
-def test_correct_within_between_fits_fail_at_about_the_design_rate():
-    # Both fits random (independent draws, so the MCSEs are right): 400 pairs, 0.4 expected.
+def test_correct_within_between_fits_rarely_fail():
+    # Both fits random (independent draws, so the MCSEs are right): 400 pairs. The allowance
+    # for the two models' priors (0.1 posterior sd) is about 2 standard errors of the
+    # difference here, so this shows that correct fits pass, not the design rate itself.
     from course_utils.checks import county_predictors as checks
 
     rng = np.random.default_rng(8)

@@ -64,6 +64,8 @@ def centered_form(
         Correct, or the mistake named: a model that is still non-centered, or the two ESS in
         the other order.
     """
+    import arviz as az
+
     if blank := missing_answer(
         centered_model=centered_model, centered_idata=centered_idata, ess=ess
     ):
@@ -83,12 +85,16 @@ def centered_form(
             "alpha = pm.Normal('alpha', mu=gamma_0 + gamma_1 * log_uranium, "
             "sigma=sigma_alpha, dims='county'), with no z.",
         )
-    try:
-        reference = np.array([_ess(centered_idata), _ess(uranium_idata)])
-    except (AttributeError, KeyError, TypeError) as error:
+    posterior = getattr(centered_idata, "posterior", None)
+    if not isinstance(centered_idata, az.InferenceData) or posterior is None:
         return Feedback(
-            "incorrect", f"centered_idata should be the fit of centered_model ({error})."
+            "incorrect",
+            "centered_idata should be the InferenceData that pm.sample returns for "
+            f"centered_model, got {type(centered_idata).__name__}.",
         )
+    if "sigma_alpha" not in posterior:
+        return Feedback("incorrect", "centered_idata has no sigma_alpha: fit centered_model.")
+    reference = np.array([_ess(centered_idata), _ess(uranium_idata)])
     feedback = check_number(
         ess,
         reference,
