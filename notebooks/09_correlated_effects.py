@@ -799,8 +799,9 @@ assert stop_at == "+ uranium"
 # To predict a new county, leave out all the homes of one county at a time. The importance
 # weights for leaving out county $j$ come from the sum of the log likelihoods of its homes.
 # Compute them for the + uranium model (`pm.compute_log_likelihood`, then sum the homes of
-# each county), run `az.loo` on the 85 county sums (store their Pareto $k$, in the order of the
-# counties, in `county_k`), and count the counties with $k > 0.7$.
+# each county), run `az.loo` on the 85 county sums with the fit's posterior (store their
+# Pareto $k$, in the order of the counties, in `county_k`), and count the counties with
+# $k > 0.7$.
 # What does the count say about PSIS for this question, and what would you do instead?
 
 # %% tags=["solution"]

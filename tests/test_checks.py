@@ -956,18 +956,23 @@ def test_new_amino_acid_draws_pass_and_their_typical_mistakes_are_named(make, na
 # Lesson 09 --------------------------------------------------------------------------------
 
 
-def _explicit_prior_draws(rng, n=4000, scale=1.0, eta=2.0):
-    """The explicit model's prior, drawn with NumPy: two sds, rho and one county's slope."""
+def _explicit_prior_draws(rng, n=4000, scale=1.0, eta=2.0, transposed=True):
+    """The explicit model's prior, drawn with NumPy: two sds, rho, one county's slope, and
+    the slope standardised, (beta - mu_beta) / sigma_beta."""
     sigma_alpha, sigma_beta = np.abs(rng.normal(0, scale, (2, n)))
     rho = 2 * rng.beta(eta, eta, n) - 1
-    slope = rng.normal(0, 2, n) + sigma_beta * rng.normal(0, 1, n)
-    return np.column_stack([sigma_alpha, sigma_beta, rho, slope])
+    z = rng.normal(0, 1, (2, n))
+    # L z with L = [[s_a, 0], [s_b rho, s_b sqrt(1 - rho^2)]]; z @ L has s_b sqrt(1 - rho^2) z_1
+    w = rho * z[0] + np.sqrt(1 - rho**2) * z[1] if transposed else np.sqrt(1 - rho**2) * z[1]
+    mu_beta = rng.normal(0, 2, n)
+    slope = mu_beta + sigma_beta * w
+    return np.column_stack([sigma_alpha, sigma_beta, rho, slope, w])
 
 
 def test_the_exact_prior_moments_agree_with_a_large_sample():
     from course_utils.checks import correlated_effects
 
-    draws = _explicit_prior_draws(np.random.default_rng(0), n=2_000_000)
+    draws = _explicit_prior_draws(np.random.default_rng(0), n=2_000_000)[:, :4]
     means, variances, fourth = correlated_effects.prior_moments()
     np.testing.assert_allclose(draws.mean(axis=0), means, atol=5e-3)
     np.testing.assert_allclose(draws.var(axis=0), variances, rtol=5e-3)
@@ -988,9 +993,11 @@ def test_correct_prior_draws_fail_at_about_the_design_rate_and_eta_1_is_named():
     assert named.status == "incorrect" and "eta=1" in named.message
     named = correlated_effects._compare_prior(_explicit_prior_draws(rng, scale=2.0))
     assert named.status == "incorrect" and "HalfNormal(2)" in named.message
+    named = correlated_effects._compare_prior(_explicit_prior_draws(rng, transposed=False))
+    assert named.status == "incorrect" and "z @ chol.T" in named.message
 
 
-def _lkj_model(eta=2.0, with_rho=True):
+def _lkj_model(eta=2.0, with_rho=True, transposed=True):
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -1009,7 +1016,7 @@ def _lkj_model(eta=2.0, with_rho=True):
         if with_rho:
             pm.Deterministic("rho", corr[0, 1])
         z = pm.Normal("z", 0, 1, dims=("county", "effect"))
-        effects = pt.stack([0.0, mu_beta]) + z @ chol.T
+        effects = pt.stack([0.0, mu_beta]) + (z @ chol.T if transposed else z @ chol)
         pm.Deterministic("beta", effects[:, 1], dims="county")
     return model
 
@@ -1020,6 +1027,8 @@ def test_an_lkj_model_passes_and_eta_1_or_a_missing_deterministic_is_named():
     assert correlated_effects.lkj_prior(_lkj_model()).correct
     named = correlated_effects.lkj_prior(_lkj_model(eta=1.0))
     assert named.status == "incorrect" and "eta=1" in named.message
+    named = correlated_effects.lkj_prior(_lkj_model(transposed=False))
+    assert named.status == "incorrect" and "z @ chol.T" in named.message
     named = correlated_effects.lkj_prior(_lkj_model(with_rho=False))
     assert named.status == "incorrect" and "'rho'" in named.message
     assert "pm.Model" in correlated_effects.lkj_prior(np.zeros(3)).message
@@ -1044,6 +1053,7 @@ def test_high_k_homes_are_counted_by_county_size_and_counting_counties_is_named(
     assert check([3, 1, 0]).correct
     assert "counties" in check([2, 1, 0]).message
     assert "0.5" in check([3, 2, 0]).message
+    assert "another order" in check([0, 1, 3]).message
 
 
 def test_county_pareto_k_passes_recomputed_and_averaged_log_likelihoods_are_named():

@@ -20,6 +20,7 @@ reference, and returns a :class:`~course_utils.exercises.Feedback`.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
@@ -36,7 +37,7 @@ _PRIOR_SEED = 20260909
 _QUANTITIES = ("sigma_alpha", "sigma_beta", "rho", "beta")
 _SIZE_BINS = (0, 2, 10, np.inf)
 _K_THRESHOLD = 0.7
-_K_TOLERANCE = 1e-6
+_K_TOLERANCE = 0.01  # k depends on the posterior attached (its relative ESS)
 
 
 def _moments(distribution: Any) -> tuple[float, float, float]:
@@ -89,30 +90,58 @@ def prior_moments(
     )
 
 
-def _compare_prior(draws: NDArray[np.float64]) -> Feedback:
-    r"""Compare draws (one column per quantity) with the exact prior moments.
+def _with_standardised_slope(
+    moments: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    slope_variance: float = 1.0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    r"""Append :math:`(\beta_j - \mu_\beta) / \sigma_\beta`, Normal(0, 1) in the lesson."""
+    means, variances, fourth = moments
+    return (
+        np.append(means, 0.0),
+        np.append(variances, slope_variance),
+        np.append(fourth, 3 * slope_variance**2),
+    )
 
-    Means are compared directly; variances on the log scale, where the sample variance is
-    far less skewed (delta method: se :math:`\sqrt{(\mu_4 - \sigma^4) / n} / \sigma^2`).
+
+def _compare_prior(draws: NDArray[np.float64]) -> Feedback:
+    r"""Compare prior draws with the exact prior moments.
+
+    ``draws`` has one column per quantity: :math:`\sigma_\alpha`, :math:`\sigma_\beta`,
+    :math:`\rho`, a county's :math:`\beta_j`, and :math:`w_j = (\beta_j - \mu_\beta) /
+    \sigma_\beta`, which is exactly Normal(0, 1) when the county effects are
+    :math:`L z_j` (``z @ chol.T``) and has variance :math:`E(1 - \rho^2) = 0.8` with
+    ``z @ chol``. Means are compared directly; variances on the log scale, where the sample
+    variance is far less skewed (delta method: se
+    :math:`\sqrt{(\mu_4 - \sigma^4) / n} / \sigma^2`).
     """
     n = draws.shape[0]
-    means, variances, fourth = prior_moments()
+    means, variances, fourth = _with_standardised_slope(prior_moments())
+
+    def summary(
+        moments: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    ) -> NDArray[np.float64]:
+        return np.concatenate([moments[0], np.log(moments[1])])
+
     statistics = np.concatenate([draws.mean(axis=0), np.log(draws.var(axis=0, ddof=1))])
-    reference = np.concatenate([means, np.log(variances)])
     se = np.concatenate([np.sqrt(variances / n), np.sqrt((fourth - variances**2) / n) / variances])
-    uniform_rho = prior_moments(eta=1.0)
-    wide = prior_moments(scale_sd=2.0)
+    shrink = 1 - prior_moments()[1][2]  # E(1 - rho^2) = 1 - Var(rho), as E rho = 0
+    untransposed = _with_standardised_slope(prior_moments(), shrink)
+    untransposed[1][3] = 4.0 + shrink  # Var beta_j = 4 + E sigma_beta^2 E(1 - rho^2)
     feedback = check_number(
         statistics,
-        reference,
-        name="the prior means and variances of sigma_alpha, sigma_beta, rho and beta",
+        summary((means, variances, fourth)),
+        name="the prior means and variances of sigma_alpha, sigma_beta, rho, beta and "
+        "(beta - mu_beta) / sigma_beta",
         mcse=se,
         mistakes={
             "it is the prior of eta=1 (a uniform correlation): the lesson's prior is eta=2.": (
-                np.concatenate([uniform_rho[0], np.log(uniform_rho[1])])
+                summary(_with_standardised_slope(prior_moments(eta=1.0)))
             ),
             "the sds have the prior HalfNormal(2): use sd_dist=pm.HalfNormal.dist(sigma=1.0, "
-            "shape=2).": np.concatenate([wide[0], np.log(wide[1])]),
+            "shape=2).": summary(_with_standardised_slope(prior_moments(scale_sd=2.0))),
+            "the county effects are z @ chol: they are L z_j, that is z @ chol.T.": summary(
+                untransposed
+            ),
         },
     )
     if feedback.correct:
@@ -130,13 +159,14 @@ def lkj_prior(lkj_model: Any) -> Feedback:
     Parameters
     ----------
     lkj_model : pymc.Model
-        The student's model, with Deterministics ``sigma_alpha``, ``sigma_beta``, ``rho``
-        and ``beta`` (one per county).
+        The student's model, with ``mu_beta`` and the Deterministics ``sigma_alpha``,
+        ``sigma_beta``, ``rho`` and ``beta`` (one per county).
 
     Returns
     -------
     Feedback
-        Correct, or the mistake named: :math:`\eta = 1`, or sds with a HalfNormal(2) prior.
+        Correct, or the mistake named: :math:`\eta = 1`, sds with a HalfNormal(2) prior, or
+        the county effects as ``z @ chol``.
     """
     import pymc as pm
 
@@ -146,20 +176,37 @@ def lkj_prior(lkj_model: Any) -> Feedback:
         return Feedback(
             "incorrect", f"lkj_model should be a pm.Model, got {type(lkj_model).__name__}."
         )
-    missing = [name for name in _QUANTITIES if name not in lkj_model.named_vars]
+    names = [*_QUANTITIES, "mu_beta"]
+    missing = [name for name in names if name not in lkj_model.named_vars]
     if missing:
         return Feedback(
             "incorrect",
             f"lkj_model has no variable {', '.join(map(repr, missing))}: store it with "
             "pm.Deterministic under that name.",
         )
-    with warnings.catch_warnings(), lkj_model:
-        warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(
-            draws=PRIOR_DRAWS, var_names=list(_QUANTITIES), random_seed=_PRIOR_SEED
-        ).prior
-    columns = [prior[name].to_numpy().reshape(PRIOR_DRAWS, -1)[:, 0] for name in _QUANTITIES]
-    return _compare_prior(np.column_stack(columns))
+    try:
+        with warnings.catch_warnings(), lkj_model:
+            warnings.simplefilter("ignore")
+            prior = pm.sample_prior_predictive(
+                draws=PRIOR_DRAWS, var_names=names, random_seed=_PRIOR_SEED
+            ).prior
+    except Exception as error:  # noqa: BLE001 - any error of the student's model is reported
+        return Feedback(
+            "incorrect", f"Drawing the prior of lkj_model failed: {type(error).__name__}: {error}"
+        )
+    draws = {name: prior[name].to_numpy().reshape(PRIOR_DRAWS, -1) for name in names}
+    scalar = ("sigma_alpha", "sigma_beta", "rho", "mu_beta")
+    wrong = [name for name in scalar if draws[name].shape[1] != 1]
+    if wrong:
+        return Feedback(
+            "incorrect",
+            f"{', '.join(wrong)} should be one number per draw (rho = corr[0, 1]), not "
+            f"{draws[wrong[0]].shape[1]}.",
+        )
+    sigma_beta, slope = draws["sigma_beta"][:, 0], draws["beta"][:, 0]
+    standardised = (slope - draws["mu_beta"][:, 0]) / sigma_beta
+    columns = [draws[name][:, 0] for name in ("sigma_alpha", "sigma_beta", "rho")]
+    return _compare_prior(np.column_stack([*columns, slope, standardised]))
 
 
 def _size_classes(homes: ArrayLike) -> NDArray[np.int64]:
@@ -203,13 +250,22 @@ def high_k_by_county_size(
         county_size = _size_classes(np.asarray(county_table["homes"]))
         return np.bincount(county_size[flagged], minlength=3).astype(float)
 
+    reference = count(_K_THRESHOLD)
+    order = sorted(
+        {tuple(reference[list(p)]) for p in itertools.permutations(range(3))} - {tuple(reference)}
+    )
     feedback = check_number(
         high_k_homes,
-        count(_K_THRESHOLD),
+        reference,
         name="the homes with k > 0.7 by county size",
         mistakes={
             "these are the homes with k > 0.5: the threshold is 0.7.": lambda: count(0.5),
             "these count counties: count the homes.": counties,
+            **{
+                f"the counts are in another order ({i}): give them in the order 1-2 homes, "
+                "3-10, more than 10.": np.array(permuted)
+                for i, permuted in enumerate(order, start=1)
+            },
         },
     )
     if feedback.correct:
