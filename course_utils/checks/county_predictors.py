@@ -102,11 +102,9 @@ def centered_form(
         tolerance=5 + 1e-6 * reference,  # rounded to tens, as the lesson prints them
         mistakes={"the two are swapped: the centered fit first.": reference[::-1]},
     )
-    if feedback.correct:
-        return Feedback(
-            "correct", "Correct: the centered form, and the bulk ESS of sigma_alpha of both fits."
-        )
-    return feedback
+    return all_correct(
+        [feedback], "Correct: the centered form, and the bulk ESS of sigma_alpha of both fits."
+    )
 
 
 def within_between(within_between_idata: Any, contextual_idata: Any) -> Feedback:
@@ -203,6 +201,4 @@ def uranium_doubling(doubling: Any, uranium_idata: Any) -> Feedback:
             ),
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the factor 2^gamma_1 and its 94% interval.")
-    return feedback
+    return all_correct([feedback], "Correct: the factor 2^gamma_1 and its 94% interval.")

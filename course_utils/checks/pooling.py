@@ -107,12 +107,9 @@ def shrinkage_factors(shrink: Any, hierarchical_idata: Any, group_table: Any) ->
             ),
         },
     )
-    if feedback.correct:
-        return Feedback(
-            "correct",
-            "Correct: the shrinkage factors agree with the formula at the posterior means.",
-        )
-    return feedback
+    return all_correct(
+        [feedback], "Correct: the shrinkage factors agree with the formula at the posterior means."
+    )
 
 
 def mixture_quantiles(
@@ -253,9 +250,7 @@ def new_class_interval(new_interval: Any, hierarchical_idata: Any) -> Feedback:
             "(np.quantile).": lambda: mixture_hdi(0.94, mu, tau),
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the 94% interval of a new class's mean.")
-    return feedback
+    return all_correct([feedback], "Correct: the 94% interval of a new class's mean.")
 
 
 def _mse_partial(shrink: NDArray[np.float64], var_mean: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -198,9 +198,7 @@ def tenth_flight(
             ),
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the exact posterior means after the tenth flight.")
-    return feedback
+    return all_correct([feedback], "Correct: the exact posterior means after the tenth flight.")
 
 
 def prior_scale(
@@ -257,9 +255,7 @@ def prior_scale(
             "scale (1, 10, 100).": reference.T
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the exact posterior means for the three scales.")
-    return feedback
+    return all_correct([feedback], "Correct: the exact posterior means for the three scales.")
 
 
 def _indicator_mcse(idata: Any, first: str, second: str) -> float:
@@ -330,11 +326,9 @@ def falcon_heavy_better(
             ),
         },
     )
-    if feedback.correct:
-        return Feedback(
-            "correct", "Correct: the probabilities under no pooling and the hierarchical model."
-        )
-    return feedback
+    return all_correct(
+        [feedback], "Correct: the probabilities under no pooling and the hierarchical model."
+    )
 
 
 def mean_concentration_fit(

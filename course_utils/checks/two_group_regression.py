@@ -208,12 +208,10 @@ def group_slope(
             ),
         },
     )
-    if feedback.correct:
-        return Feedback(
-            "correct",
-            "Correct: the observed slope, and replicated slopes as the pooled model makes them.",
-        )
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: the observed slope, and replicated slopes as the pooled model makes them.",
+    )
 
 
 def ridge_ratio(ratio_to_ridge: Any, hierarchical_idata: Any, s: float) -> Feedback:
@@ -261,6 +259,4 @@ def ridge_ratio(ratio_to_ridge: Any, hierarchical_idata: Any, s: float) -> Feedb
             "your ridge width is s * tau: the data fix z to within s / tau.": times_tau,
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the ratio of z's posterior sd to the ridge width.")
-    return feedback
+    return all_correct([feedback], "Correct: the ratio of z's posterior sd to the ridge width.")

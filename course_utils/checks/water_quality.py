@@ -79,9 +79,7 @@ def more_regions(thirty_sd: Any) -> Feedback:
             )
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the exact posterior sds with 30 regions.")
-    return feedback
+    return all_correct([feedback], "Correct: the exact posterior sds with 30 regions.")
 
 
 def north_with_more_samples(north_300: Any) -> Feedback:
@@ -122,9 +120,7 @@ def north_with_more_samples(north_300: Any) -> Feedback:
             )
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: North's exact posterior mean with 300 samples.")
-    return feedback
+    return all_correct([feedback], "Correct: North's exact posterior mean with 300 samples.")
 
 
 def strong_pooling_fit(
@@ -233,6 +229,4 @@ def predictive_tail(
             "count (>=).": above.mean(axis=0)
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the posterior predictive probabilities.")
-    return feedback
+    return all_correct([feedback], "Correct: the posterior predictive probabilities.")
