@@ -18,7 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.exercises import Feedback, check_predictive_draws, missing_answer
+from course_utils.exercises import (
+    Feedback,
+    all_correct,
+    check_predictive_draws,
+    missing_answer,
+)
 
 __all__ = ["new_amino_acid"]
 
@@ -65,6 +70,7 @@ def new_amino_acid(mu_cys: Any, hierarchical_idata: Any) -> Feedback:
             "the spread is mu_sd squared: Normal takes the sd, sigma=mu_sd.": (mu_mu, spread**2),
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: draws of a new amino acid's mean error.")
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: draws of a new amino acid's mean error.",
+    )

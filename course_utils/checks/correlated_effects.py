@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from course_utils.exercises import Feedback, check_number, missing_answer
+from course_utils.exercises import Feedback, all_correct, check_number, missing_answer
 
 __all__ = ["county_pareto_k", "high_k_by_county_size", "lkj_prior", "prior_moments"]
 
@@ -144,13 +144,11 @@ def _compare_prior(draws: NDArray[np.float64]) -> Feedback:
             ),
         },
     )
-    if feedback.correct:
-        return Feedback(
-            "correct",
-            "Correct: the prior of sigma_alpha, sigma_beta, rho and a county's beta is the "
-            "explicit model's.",
-        )
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: the prior of sigma_alpha, sigma_beta, rho and a county's beta is the "
+        "explicit model's.",
+    )
 
 
 def lkj_prior(lkj_model: Any) -> Feedback:
@@ -268,9 +266,10 @@ def high_k_by_county_size(
             },
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the homes with k > 0.7, by county size.")
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: the homes with k > 0.7, by county size.",
+    )
 
 
 def county_pareto_k(
@@ -331,6 +330,7 @@ def county_pareto_k(
             "of its homes' log likelihoods.": lambda: pareto_k(summed / members.sum(axis=0))
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the Pareto k of leaving out each county.")
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: the Pareto k of leaving out each county.",
+    )

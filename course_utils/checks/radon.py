@@ -133,6 +133,7 @@ def new_county_basement(new_county: Any, noncentered_idata: Any) -> Feedback:
             ),
         },
     )
-    if feedback.correct:
-        return Feedback("correct", "Correct: the predictive draws for a new county's basement.")
-    return feedback
+    return all_correct(
+        [feedback],
+        "Correct: the predictive draws for a new county's basement.",
+    )
