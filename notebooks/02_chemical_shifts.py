@@ -617,7 +617,7 @@ assert len(runs) == 40
 # **1. A hyperprior on $\sigma$.** In `hierarchical_model` each $\sigma_j$ has its own fixed
 # prior. Write a model `sigma_hierarchical_model` in which the standard deviations are pooled
 # too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$.
-# Fit it (keep the log likelihood:
+# Fit it and name the fit `sigma_hierarchical_idata` (keep the log likelihood:
 # `pm.sample(..., idata_kwargs={"log_likelihood": True})`), check the sampling, and compare the
 # pooled, unpooled, hierarchical and new models with LOO (`az.compare`). The three models fitted
 # above did not store the log likelihood; `pm.compute_log_likelihood(idata, model=...)` adds it.
@@ -633,9 +633,10 @@ assert len(runs) == 40
 #
 # **3. Heavier tails.** Change `hierarchical_model` so that the errors follow a Student-t
 # distribution, $y_i \sim \mathrm{StudentT}(\nu, \mu_{\mathrm{aa}[i]}, \sigma_{\mathrm{aa}[i]})$,
-# with one shared degrees-of-freedom parameter $\nu \sim \mathrm{Gamma}(2, 0.1)$. Fit it, check
-# the sampling, and repeat the posterior predictive check of the largest absolute error. Does
-# the new model reproduce the tails?
+# with one shared degrees-of-freedom parameter $\nu \sim \mathrm{Gamma}(2, 0.1)$ named `nu`.
+# Call the model `student_model` and its fit `student_idata`, check the sampling, and repeat
+# the posterior predictive check of the largest absolute error. Does the new model reproduce
+# the tails?
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as sigma_hierarchical_model:
@@ -657,6 +658,9 @@ with pm.Model(coords=coords) as sigma_hierarchical_model:
 check_sampling(
     sigma_hierarchical_idata, var_names=["mu_mu", "mu_sd", "sigma_sd", "mu", "sigma"]
 ).to_frame()
+
+# %% tags=["answer-check"]
+checks.sigma_hyperprior(sigma_hierarchical_idata)
 
 # %% tags=["solution"]
 fits = {
@@ -840,6 +844,9 @@ with pm.Model(coords=coords) as student_model:
     )
 student_report = check_sampling(student_idata, var_names=["mu_mu", "mu_sd", "mu", "sigma", "nu"])
 student_report.to_frame()
+
+# %% tags=["answer-check"]
+checks.student_t_errors(student_idata)
 
 # %% tags=["solution"]
 student_rep = student_idata.posterior_predictive["y"].stack(sample=("chain", "draw"))

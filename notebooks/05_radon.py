@@ -899,8 +899,10 @@ compare_runs(noncentered_idata, rerun_idata, var_names=HYPER).round(3)
 # \gamma_0,\ \gamma_1 \sim \mathrm{Normal}(0, 10),
 # $$
 #
-# keeping the varying slopes and the non-centered form. What does $\gamma_1$ say? How does
-# $\sigma_\alpha$ change, and why? (Lesson 08 develops group-level predictors further.)
+# keeping the varying slopes and the non-centered form. Call the model `uranium_model` and its
+# fit `uranium_idata`; keep the names of `noncentered_model` and name the new parameters
+# `gamma_0` and `gamma_1`. What does $\gamma_1$ say? How does $\sigma_\alpha$ change, and why?
+# (Lesson 08 develops group-level predictors further.)
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as weak_prior_model:
@@ -1045,6 +1047,9 @@ with uranium_model:
         progressbar=False,
     )
 print(check_sampling(uranium_idata))
+
+# %% tags=["answer-check"]
+checks.uranium_predictor(uranium_idata)
 
 # %% tags=["solution"]
 assert float(uranium_idata.posterior["gamma_1"].quantile(0.03)) > 0

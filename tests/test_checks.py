@@ -10,6 +10,7 @@ typical mistakes they name, and their exact references are recomputed another wa
 from __future__ import annotations
 
 import ast
+import logging
 
 import arviz as az
 import jupytext
@@ -1021,10 +1022,14 @@ def _lkj_model(eta=2.0, with_rho=True, transposed=True):
     return model
 
 
-def test_an_lkj_model_passes_and_eta_1_or_a_missing_deterministic_is_named():
+def test_an_lkj_model_passes_and_eta_1_or_a_missing_deterministic_is_named(caplog):
     from course_utils.checks import correlated_effects
 
+    caplog.set_level(logging.INFO, logger="pymc")
     assert correlated_effects.lkj_prior(_lkj_model()).correct
+    # The check cell shows its feedback only, not PyMC's "Sampling: [...]" log line.
+    assert not [record.message for record in caplog.records if record.name.startswith("pymc")]
+    assert logging.getLogger("pymc").level == logging.INFO  # restored
     named = correlated_effects.lkj_prior(_lkj_model(eta=1.0))
     assert named.status == "incorrect" and "eta=1" in named.message
     named = correlated_effects.lkj_prior(_lkj_model(transposed=False))

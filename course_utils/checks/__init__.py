@@ -9,7 +9,9 @@ cells and set each answer the solution computes to ``...``, so that a blank answ
 Every check function in these modules
 
 - takes the student's answers first, then the lesson objects it needs to compute the
-  reference (an exact answer, or one computed from the lesson's own fit);
+  reference (an exact answer, or one computed from the lesson's own fit), or reads a long run
+  of the exercise's model recorded by ``course references NN`` (the module's ``REFERENCES``,
+  :mod:`course_utils.references`);
 - says "no answer yet" (:func:`course_utils.exercises.missing_answer`) before it reads
   anything else, so that a blank answer never meets a lesson object it cannot handle;
 - compares within the answer's Monte Carlo standard error

@@ -21,6 +21,7 @@ reference, and returns a :class:`~course_utils.exercises.Feedback`.
 from __future__ import annotations
 
 import itertools
+import logging
 import warnings
 from typing import Any
 
@@ -182,6 +183,10 @@ def lkj_prior(lkj_model: Any) -> Feedback:
             f"lkj_model has no variable {', '.join(map(repr, missing))}: store it with "
             "pm.Deterministic under that name.",
         )
+    # PyMC logs "Sampling: [...]" for every prior draw: the check's output is its feedback only.
+    pymc_logger = logging.getLogger("pymc")
+    level = pymc_logger.level
+    pymc_logger.setLevel(logging.WARNING)
     try:
         with warnings.catch_warnings(), lkj_model:
             warnings.simplefilter("ignore")
@@ -192,6 +197,8 @@ def lkj_prior(lkj_model: Any) -> Feedback:
         return Feedback(
             "incorrect", f"Drawing the prior of lkj_model failed: {type(error).__name__}: {error}"
         )
+    finally:
+        pymc_logger.setLevel(level)
     draws = {name: prior[name].to_numpy().reshape(PRIOR_DRAWS, -1) for name in names}
     scalar = ("sigma_alpha", "sigma_beta", "rho", "mu_beta")
     wrong = [name for name in scalar if draws[name].shape[1] != 1]

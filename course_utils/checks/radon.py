@@ -14,8 +14,13 @@ reference, and returns a :class:`~course_utils.exercises.Feedback`.
   such a draw is :math:`\mathrm{Normal}(\mu_{\alpha,s}, \sqrt{\sigma_{\alpha,s}^2 +
   \varepsilon_s^2})`, so their mean and variance have exact expectations and standard errors
   given the draws (:func:`course_utils.exercises.check_predictive_draws`).
-- Exercise 3 (uranium as a county predictor) asks what a new model's posterior says; the
-  course has no exact or recorded reference for that model yet, so it has no check.
+- Exercise 3: the fit with uranium as a county predictor. The lesson fits no such model, so
+  the reference is the solution's model run long (40,000 draws, :data:`REFERENCES`, recorded
+  by ``course references 05``): the posterior means of :math:`\gamma_0`, :math:`\gamma_1`,
+  :math:`\sigma_\alpha`, :math:`\mu_\beta`, :math:`\sigma_\beta` and :math:`\varepsilon` must
+  agree within the two fits' Monte Carlo standard errors
+  (:func:`course_utils.references.check_recorded`). A :math:`\gamma_1` whose posterior mean
+  is its prior mean (0) is named: the intercepts do not use it.
 """
 
 from __future__ import annotations
@@ -32,8 +37,19 @@ from course_utils.exercises import (
     check_predictive_draws,
     missing_answer,
 )
+from course_utils.references import Reference, check_recorded, recorded_reference
 
-__all__ = ["new_county_basement", "weak_prior_fit"]
+__all__ = ["REFERENCES", "new_county_basement", "uranium_predictor", "weak_prior_fit"]
+
+#: The exercise model run long by ``course references 05``, and the variables compared.
+REFERENCES = (
+    Reference(
+        "uranium",
+        "uranium_model",
+        ("gamma_1", "gamma_0", "sig_alpha", "mu_beta", "sig_beta", "eps"),
+        target_accept=0.95,
+    ),
+)
 
 _HYPER = ("mu_alpha", "sig_alpha", "mu_beta", "sig_beta", "eps")
 _PRIOR_EFFECT = 0.2  # posterior sds: the most the weakly informative priors move a mean
@@ -136,4 +152,33 @@ def new_county_basement(new_county: Any, noncentered_idata: Any) -> Feedback:
     return all_correct(
         [feedback],
         "Correct: the predictive draws for a new county's basement.",
+    )
+
+
+def uranium_predictor(uranium_idata: Any) -> Feedback:
+    r"""Exercise 3: the fit with log uranium as a predictor of the county intercepts.
+
+    Parameters
+    ----------
+    uranium_idata : arviz.InferenceData
+        The student's fit of ``uranium_model``.
+
+    Returns
+    -------
+    Feedback
+        Correct, "not converged", :math:`\gamma_1` left out of the likelihood, or which
+        posterior mean is how far from the long run's.
+    """
+    if blank := missing_answer(uranium_idata=uranium_idata):
+        return blank
+    return check_recorded(
+        uranium_idata,
+        recorded_reference("05_radon", "uranium"),
+        "Correct: the posterior of the model with uranium as a county predictor.",
+        mistakes={
+            "gamma_1": {
+                "its posterior is its prior, Normal(0, 10): the intercepts' mean does not use "
+                "gamma_1. Write alpha = gamma_0 + gamma_1 * log_uranium + sig_alpha * z_alpha.": 0.0
+            }
+        },
     )
