@@ -182,8 +182,10 @@ def check_recorded(
     message : str
         The feedback when every variable passes.
     var_names : sequence of str, optional
-        The variables to compare, in the order the student should fix them; all recorded
-        ones by default.
+        The variables to compare, in the order the student should fix them (the first that
+        fails is reported, so a variable with a named mistake comes first): a check passes
+        its :class:`Reference`'s ``var_names``. All recorded ones, in the file's
+        alphabetical order, by default.
     mistakes : mapping of str to mapping, optional
         Per variable, known wrong posterior means, as in
         :func:`~course_utils.exercises.check_posterior_mean`.

@@ -616,11 +616,12 @@ assert len(runs) == 40
 #
 # **1. A hyperprior on $\sigma$.** In `hierarchical_model` each $\sigma_j$ has its own fixed
 # prior. Write a model `sigma_hierarchical_model` in which the standard deviations are pooled
-# too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$.
-# Fit it and name the fit `sigma_hierarchical_idata` (keep the log likelihood:
-# `pm.sample(..., idata_kwargs={"log_likelihood": True})`), check the sampling, and compare the
-# pooled, unpooled, hierarchical and new models with LOO (`az.compare`). The three models fitted
-# above did not store the log likelihood; `pm.compute_log_likelihood(idata, model=...)` adds it.
+# too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$
+# (name them `sigma_sd` and `sigma`). Fit it, name the fit `sigma_hierarchical_idata` and keep
+# the log likelihood (`pm.sample(..., idata_kwargs={"log_likelihood": True})`). Check the
+# sampling, and compare the pooled, unpooled, hierarchical and new models with LOO
+# (`az.compare`). The three models fitted above did not store the log likelihood;
+# `pm.compute_log_likelihood(idata, model=...)` adds it.
 # Which models predict new measurements best, and are the differences larger than their
 # standard errors? What does the `weight` column of `az.compare` mean?
 #

@@ -134,6 +134,15 @@ def _recorded_fit(notebook: str, name: str, seed: int = 0, **shift) -> az.Infere
     return _fit(means, sds, seed, **shift)
 
 
+def _all_shifted_but(notebook: str, name: str, var: str, value: float) -> az.InferenceData:
+    """A fit whose every variable is one posterior sd off, and ``var`` at ``value``: a model
+    that leaves ``var`` out of the likelihood moves the others too."""
+    recorded = references.recorded_reference(notebook, name)
+    shift = {other: recorded.sd(other) for other in recorded.variables if other != var}
+    shift[var] = value - recorded.mean(var)
+    return _recorded_fit(notebook, name, 1, **shift)
+
+
 def test_the_sigma_hyperprior_check_passes_the_recorded_posterior_and_fails_a_shifted_one():
     from course_utils.checks import chemical_shifts
 
@@ -151,8 +160,7 @@ def test_the_student_t_check_passes_the_recorded_posterior_and_names_an_unused_n
     assert chemical_shifts.student_t_errors(
         _recorded_fit("02_chemical_shifts", "student_t")
     ).correct
-    nu = references.recorded_reference("02_chemical_shifts", "student_t").mean("nu")
-    unused = _recorded_fit("02_chemical_shifts", "student_t", 1, nu=20.0 - nu)
+    unused = _all_shifted_but("02_chemical_shifts", "student_t", "nu", 20.0)
     feedback = chemical_shifts.student_t_errors(unused)
     assert feedback.status == "incorrect" and "does not use nu" in feedback.message
 
@@ -161,7 +169,6 @@ def test_the_uranium_check_passes_the_recorded_posterior_and_names_an_unused_gam
     from course_utils.checks import radon
 
     assert radon.uranium_predictor(_recorded_fit("05_radon", "uranium")).correct
-    gamma_1 = references.recorded_reference("05_radon", "uranium").mean("gamma_1")
-    unused = _recorded_fit("05_radon", "uranium", 1, gamma_1=-gamma_1)
+    unused = _all_shifted_but("05_radon", "uranium", "gamma_1", 0.0)
     feedback = radon.uranium_predictor(unused)
     assert feedback.status == "incorrect" and "does not use gamma_1" in feedback.message

@@ -41,15 +41,16 @@ from course_utils.references import Reference, check_recorded, recorded_referenc
 
 __all__ = ["REFERENCES", "new_county_basement", "uranium_predictor", "weak_prior_fit"]
 
-#: The exercise model run long by ``course references 05``, and the variables compared.
-REFERENCES = (
-    Reference(
-        "uranium",
-        "uranium_model",
-        ("gamma_1", "gamma_0", "sig_alpha", "mu_beta", "sig_beta", "eps"),
-        target_accept=0.95,
-    ),
+# The exercise model run long by ``course references 05``, and the variables compared, in the
+# order the check compares them (the first that fails is reported).
+_URANIUM = Reference(
+    "uranium",
+    "uranium_model",
+    ("gamma_1", "gamma_0", "sig_alpha", "mu_beta", "sig_beta", "eps"),
+    target_accept=0.95,
 )
+#: What ``course references 05`` records for this module's checks.
+REFERENCES = (_URANIUM,)
 
 _HYPER = ("mu_alpha", "sig_alpha", "mu_beta", "sig_beta", "eps")
 _PRIOR_EFFECT = 0.2  # posterior sds: the most the weakly informative priors move a mean
@@ -173,8 +174,9 @@ def uranium_predictor(uranium_idata: Any) -> Feedback:
         return blank
     return check_recorded(
         uranium_idata,
-        recorded_reference("05_radon", "uranium"),
+        recorded_reference("05_radon", _URANIUM.name),
         "Correct: the posterior of the model with uranium as a county predictor.",
+        var_names=_URANIUM.var_names,
         mistakes={
             "gamma_1": {
                 "its posterior is its prior, Normal(0, 10): the intercepts' mean does not use "

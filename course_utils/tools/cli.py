@@ -100,23 +100,26 @@ def _cmd_references(args: argparse.Namespace) -> int:
     chosen = course.select(args.notebooks, kind="lesson")
     declared = {nb.name: references.lesson_references(nb) for nb in chosen}
     out_dir = course.root / references.RECORD_DIR
+    if args.check:  # every chosen lesson: a file left over from removed references counts too
+        stale = 0
+        for nb in chosen:
+            path = out_dir / f"{nb.name}.json"
+            problems = references.stale_references(
+                jupytext.read(nb.source), declared[nb.name], path
+            )
+            stale |= bool(problems)
+            if declared[nb.name] or problems:
+                print(f"{nb.name}: {'; '.join(problems) or 'up to date'}")
+        if stale:
+            print(f"run `course references` for the lessons above to record them again ({out_dir})")
+        return int(stale)
     todo = [nb for nb in chosen if declared[nb.name]]
     if args.notebooks and len(todo) < len(chosen):
         without = ", ".join(nb.name for nb in chosen if not declared[nb.name])
         raise ValueError(
             f"{without}: no check module of these lessons declares REFERENCES; nothing to record."
         )
-    stale = 0
     for i, nb in enumerate(todo, start=1):
-        path = out_dir / f"{nb.name}.json"
-        if args.check:
-            problems = references.stale_references(
-                jupytext.read(nb.source), declared[nb.name], path
-            )
-            stale |= bool(problems)
-            text = "; ".join(problems) or "up to date"
-            print(manifest.progress_line(i, len(todo), nb.name, text))
-            continue
         print(manifest.progress_line(i, len(todo), nb.name, "sampling the long runs ..."))
         start = time.perf_counter()
         written = references.record(
@@ -127,9 +130,14 @@ def _cmd_references(args: argparse.Namespace) -> int:
         )
         took = time.perf_counter() - start
         print(manifest.progress_line(i, len(todo), nb.name, f"{took:.0f} s -> {written}"))
-    if stale:
-        print(f"run `course references` for the lessons above to record them again ({out_dir})")
-    return int(stale)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -327,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     _names(refs, "notebooks", "lessons")
     refs.add_argument(
         "--draws",
-        type=int,
+        type=_positive_int,
         default=None,
         help="draws per chain of each long run (default: course_utils.tools.references.DRAWS)",
     )

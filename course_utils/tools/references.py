@@ -5,17 +5,19 @@ A check module declares in ``REFERENCES`` the exercise models it compares a stud
 code cells up to the last of those models' cells in a fresh kernel (the data and the model as
 the lesson builds them), samples each model for many draws with a fixed seed, refuses a run
 that fails its convergence checks, and writes the posterior means, sds and MCSEs to
-``course_utils/checks/references/<notebook>.json`` with the fingerprint of the code it ran.
+``course_utils/checks/references/<notebook>.json`` with the :func:`fingerprint` of the code
+it ran: the lesson's code cells and the lesson helpers that shape the data.
 
-:func:`stale_references` compares a recorded file with the lesson's current code; the test
-suite calls it for every lesson, so that a changed lesson fails until its references are
-recorded again.
+:func:`stale_references` compares a recorded file with the current code; the test suite calls
+it for every lesson that declares references (and fails on a file no lesson declares), so
+that a changed lesson fails until its references are recorded again.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import importlib
 import json
 import re
@@ -25,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode, v4
 
+import course_utils
 from course_utils.references import Reference, references_dir
 from course_utils.tools.execute import execute
 from course_utils.tools.manifest import Notebook
@@ -40,7 +44,9 @@ __all__ = [
     "SEED",
     "TUNE",
     "check_module",
+    "DATA_FILES",
     "declared_references",
+    "fingerprint",
     "lesson_references",
     "long_run_problems",
     "model_cell",
@@ -60,6 +66,11 @@ SEED = 20_261_207
 MIN_ESS_BULK = 4_000
 #: Where ``course references`` writes, relative to the course root (the package's data folder).
 RECORD_DIR = Path("course_utils/checks/references")
+
+#: The lesson-helper files that shape a model's data (loaders and validators, simulators, the
+#: shipped tables and the registry that pins the external files' sha256), relative to the
+#: package: part of a reference's fingerprint, beside the lesson's code.
+DATA_FILES = ("data.py", "simulate.py", "datasets/*.csv")
 
 _IMPORT = re.compile(r"^from course_utils\.checks import (\w+) as checks\b", re.MULTILINE)
 
@@ -142,8 +153,9 @@ def model_cell(nb: NotebookNode, model: str) -> int:
 def references_prefix(nb: NotebookNode, references: Sequence[Reference]) -> NotebookNode:
     r"""Return the lesson's code cells up to the last cell that builds one of ``references``.
 
-    This is the code a long run executes, and its :func:`~course_utils.tools.notebook.code_hash`
-    is the fingerprint recorded with the references.
+    This is the code a long run executes, and part of its :func:`fingerprint`. Cells tagged
+    ``answer-check`` are left out: they bind nothing, and they may read the very references
+    being recorded.
 
     Examples
     --------
@@ -164,6 +176,38 @@ def references_prefix(nb: NotebookNode, references: Sequence[Reference]) -> Note
     prefix = copy.deepcopy(nb)
     prefix.cells = cells
     return prefix
+
+
+def fingerprint(prefix: NotebookNode, files: Sequence[Path] | None = None) -> str:
+    """Return the fingerprint of what a long run depends on: its code and the data helpers.
+
+    Parameters
+    ----------
+    prefix : nbformat.NotebookNode
+        The code a long run executes (:func:`references_prefix`).
+    files : sequence of pathlib.Path, optional
+        The helper files; those of :data:`DATA_FILES` in the installed package by default.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits: the sha256 of the prefix's
+        :func:`~course_utils.tools.notebook.code_hash` and of each file's name and bytes.
+
+    Examples
+    --------
+    >>> nb = v4.new_notebook(cells=[v4.new_code_cell("x = 1")])
+    >>> fingerprint(nb, []) == fingerprint(nb, [])
+    True
+    """
+    package = Path(course_utils.__file__).parent
+    if files is None:
+        files = sorted(path for pattern in DATA_FILES for path in package.glob(pattern))
+    digest = hashlib.sha256(code_hash(prefix).encode())
+    for path in files:
+        name = path.relative_to(package) if path.is_relative_to(package) else Path(path.name)
+        digest.update(b"\x00" + name.as_posix().encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _sampling_code(
@@ -331,7 +375,14 @@ def record(
         run = copy.deepcopy(prefix)
         code = _sampling_code(references, result, draws=draws, tune=tune, chains=chains, seed=seed)
         run.cells.append(v4.new_code_cell(code))
-        execute(run, notebook.source.parent, timeout=timeout)
+        try:
+            execute(run, notebook.source.parent, timeout=timeout)
+        except CellExecutionError as error:
+            raise RuntimeError(
+                f"{notebook.name}: a cell failed while running the long reference fits; "
+                f"nothing was recorded ({error.ename}: {error.evalue}). Run "
+                f"`course run {notebook.number}` to see the cell."
+            ) from error
         runs = json.loads(result.read_text(encoding="utf-8"))
     if failed := long_run_problems(runs, min_ess_bulk):
         raise RuntimeError(
@@ -341,7 +392,7 @@ def record(
         )
     document = {
         "notebook": notebook.name,
-        "code_hash": code_hash(prefix),
+        "fingerprint": fingerprint(prefix),
         "command": f"course references {notebook.number}",
         "versions": versions(("pymc", "arviz", "numpy")).splitlines(),
         "references": {ref.name: {"model": ref.model, **runs[ref.name]} for ref in references},
@@ -362,38 +413,45 @@ def stale_references(
     source : nbformat.NotebookNode
         The lesson's py:percent source, read by Jupytext.
     references : sequence of Reference
-        Its check module's ``REFERENCES``.
+        Its check module's ``REFERENCES`` (empty: the lesson should have no file).
     path : pathlib.Path
         The recorded file.
 
     Returns
     -------
     list of str
-        One sentence per problem: the file is missing, lacks a reference or a variable, or
-        was recorded for other code.
+        One sentence per problem: the file is missing, unreadable or left over, lacks a
+        reference, was recorded for another model, other variables or another
+        ``target_accept``, or for other code.
 
     Examples
     --------
     >>> nb = v4.new_notebook(cells=[v4.new_code_cell("with pm.Model() as m:\n    pass")])
     >>> stale_references(nb, [Reference("r", "m", ("mu",))], Path("missing.json"))
     ['missing.json is missing']
+    >>> stale_references(nb, [], Path("missing.json"))
+    []
     """
     if not references:
-        return [f"{path} records references the check module does not declare"] * path.is_file()
+        return [f"{path} is left over: the lesson declares no REFERENCES"] if path.is_file() else []
     if not path.is_file():
         return [f"{path} is missing"]
-    document = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return [f"{path} is not valid JSON ({error})"]
     problems = []
-    if document.get("code_hash") != code_hash(references_prefix(source, references)):
-        problems.append(f"{path} was recorded for other code of the lesson")
+    if document.get("fingerprint") != fingerprint(references_prefix(source, references)):
+        problems.append(f"{path} was recorded for other code of the lesson or its data helpers")
     recorded = document.get("references", {})
     for ref in references:
-        if ref.name not in recorded:
+        run = recorded.get(ref.name)
+        if run is None:
             problems.append(f"{path} has no reference {ref.name!r}")
         elif (
-            recorded[ref.name].get("model") != ref.model
-            or set(ref.var_names) - set(recorded[ref.name].get("variables", {}))
-            or recorded[ref.name].get("sampler", {}).get("target_accept") != ref.target_accept
+            run.get("model") != ref.model
+            or set(ref.var_names) != set(run.get("variables", {}))
+            or run.get("sampler", {}).get("target_accept") != ref.target_accept
         ):
             problems.append(
                 f"{path}: {ref.name!r} was recorded for another model, variables or target_accept"

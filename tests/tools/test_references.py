@@ -83,18 +83,57 @@ def test_a_lesson_finds_its_check_module_and_its_declared_references():
 def test_a_long_run_below_the_ess_floor_or_with_problems_is_refused():
     runs = {
         "a": {"diagnostics": {"problems": ["1 divergence"], "min_ess_bulk": 9000.0}},
-        "b": {"diagnostics": {"problems": [], "min_ess_bulk": 12000.0}},
+        "b": {"diagnostics": {"problems": [], "min_ess_bulk": 900.0}},
+        "c": {"diagnostics": {"problems": [], "min_ess_bulk": 12000.0}},
     }
-    assert tool.long_run_problems(runs) == {"a": ["1 divergence"]}
+    assert tool.long_run_problems(runs) == {
+        "a": ["1 divergence"],
+        "b": ["min bulk ESS 900 < 4000"],
+    }
+
+
+def test_the_fingerprint_follows_the_data_helpers(tmp_path):
+    nb = _cells("with pm.Model() as model:\n    pass")
+    loader = tmp_path / "data.py"
+    loader.write_text("ORDER = ['a', 'b']\n")
+    before = tool.fingerprint(nb, [loader])
+    loader.write_text("ORDER = ['b', 'a']\n")
+    assert tool.fingerprint(nb, [loader]) != before
+    # By default: the package's loaders, simulators and shipped tables with their registry.
+    assert tool.fingerprint(nb) != tool.fingerprint(nb, [])
 
 
 def test_stale_files_are_named(tmp_path):
     nb = jupytext.reads(LESSON, fmt="py:percent")
     path = tmp_path / "01_first.json"
     assert tool.stale_references(nb, [MODEL], path) == [f"{path} is missing"]
-    path.write_text(json.dumps({"code_hash": "0", "references": {}}))
+    path.write_text(json.dumps({"fingerprint": "0", "references": {}}))
     problems = tool.stale_references(nb, [MODEL], path)
     assert any("other code" in p for p in problems) and any("no reference" in p for p in problems)
+    assert tool.stale_references(nb, [], path) == [
+        f"{path} is left over: the lesson declares no REFERENCES"
+    ]
+    path.write_text("{not json")
+    (problem,) = tool.stale_references(nb, [MODEL], path)
+    assert "not valid JSON" in problem
+    fewer = Reference("normal", "model", ())
+    path.write_text(
+        json.dumps(
+            {
+                "fingerprint": tool.fingerprint(tool.references_prefix(nb, [fewer])),
+                "references": {
+                    "normal": {
+                        "model": "model",
+                        "variables": {"mu": {}},
+                        "sampler": {"target_accept": 0.9},
+                    }
+                },
+            }
+        )
+    )
+    assert tool.stale_references(nb, [MODEL], path) == []
+    (problem,) = tool.stale_references(nb, [fewer], path)
+    assert "another model, variables or target_accept" in problem
 
 
 def test_a_tiny_lesson_is_recorded_and_its_record_checks_a_fit(course):
@@ -122,16 +161,33 @@ def test_a_tiny_lesson_is_recorded_and_its_record_checks_a_fit(course):
     assert abs(recorded.sd("mu")[0] - 4.01**-0.5) < 0.02
     lesson.source.write_text(LESSON.replace("0.8, 1.4", "0.9, 1.4"))
     problems = tool.stale_references(jupytext.read(lesson.source), [MODEL], path)
-    assert problems == [f"{path} was recorded for other code of the lesson"]
+    assert problems == [f"{path} was recorded for other code of the lesson or its data helpers"]
+
+
+def test_a_failing_cell_names_the_lesson_and_records_nothing(course):
+    lesson = course.get("01_first")
+    lesson.source.write_text(LESSON.replace("y = [0.8", "y = 1 / 0\ny = [0.8"))
+    out = course.root / "references"
+    with pytest.raises(
+        RuntimeError, match="01_first: a cell failed.*ZeroDivisionError: division by zero"
+    ):
+        tool.record(lesson, [MODEL], out_dir=out, draws=100, chains=2, tune=100)
+    assert not out.exists()
+
+
+def test_draws_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["references", "02", "--draws", "0"])
+    assert "must be a positive integer" in capsys.readouterr().err
 
 
 def test_naming_a_lesson_without_references_is_an_error(capsys):
-    assert cli.main(["references", "01", "--check"]) == 2
+    assert cli.main(["references", "01"]) == 2
     err = capsys.readouterr().err
     assert "01_pooling: no check module of these lessons declares REFERENCES" in err
 
 
 def test_check_reports_every_recorded_lesson_up_to_date(capsys):
     assert cli.main(["references", "--check"]) == 0
-    out = capsys.readouterr().out
-    assert "02_chemical_shifts: up to date" in out and "05_radon: up to date" in out
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["02_chemical_shifts: up to date", "05_radon: up to date"]
