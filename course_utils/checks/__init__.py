@@ -33,8 +33,7 @@ Modules, one per lesson:
 - 08: :mod:`course_utils.checks.county_predictors`
 - 09: :mod:`course_utils.checks.correlated_effects`
 
-An exercise whose answer is an argument, or a fit the course has no reference for yet, has
-no check; the lesson's module says which.
+An exercise whose answer is an argument has no check; the lesson's module says which.
 """
 
 from __future__ import annotations

@@ -399,7 +399,10 @@ def record(
     }
     target = (out_dir or references_dir()) / f"{notebook.name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # Written whole, then renamed: a kernel reading the file meanwhile sees the old or the new.
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(target)
     return target
 
 
