@@ -901,8 +901,9 @@ compare_runs(noncentered_idata, rerun_idata, var_names=HYPER).round(3)
 #
 # keeping the varying slopes and the non-centered form. Call the model `uranium_model` and its
 # fit `uranium_idata`; keep the priors and names of `noncentered_model` (the vague ones, not
-# those of Exercise 1) and name the new parameters `gamma_0` and `gamma_1`. What does $\gamma_1$ say? How does $\sigma_\alpha$ change, and why?
-# (Lesson 08 develops group-level predictors further.)
+# those of Exercise 1) and name the new parameters `gamma_0` and `gamma_1`. What does
+# $\gamma_1$ say? How does $\sigma_\alpha$ change, and why? (Lesson 08 develops group-level
+# predictors further.)
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as weak_prior_model:
