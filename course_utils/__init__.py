@@ -12,6 +12,8 @@ PreliZ, matplotlib, pandas, SciPy, pooch):
 - :mod:`course_utils.exercises` -- checks a student runs on an exercise answer, within Monte
   Carlo error;
 - :mod:`course_utils.checks` -- the lessons' exercise checks, one module per lesson;
+- :mod:`course_utils.references` -- long runs of exercise models, recorded with the course,
+  that the checks compare with;
 - :mod:`course_utils.environment` -- the CPUs the samplers may use, the versions in use.
 
 The course tooling (the ``course`` command: run, seeds, slides, student editions, site,
@@ -29,5 +31,6 @@ __all__ = [
     "exact",
     "exercises",
     "plots",
+    "references",
     "simulate",
 ]

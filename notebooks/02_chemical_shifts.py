@@ -33,6 +33,7 @@ import pymc as pm
 from scipy import stats
 from scipy.special import logsumexp
 
+from course_utils.checks import chemical_shifts as checks
 from course_utils.data import load_chemical_shifts
 from course_utils.diagnostics import check_sampling, compare_runs
 from course_utils.environment import sampler_cores, versions
@@ -607,27 +608,36 @@ assert len(runs) == 40
 # %% [markdown]
 # ## Exercises
 #
+# Exercises whose answer can be computed end with a cell that checks it: run it once your
+# answer is stored under the names the exercise gives. It tells you whether the answer is
+# correct; if not, how far it is from the expected one (in standard errors), or which common
+# mistake it looks like. For an MCMC answer it first asks whether your chains converged. It is
+# designed to fail a correct answer in fewer than one check in a thousand.
+#
 # **1. A hyperprior on $\sigma$.** In `hierarchical_model` each $\sigma_j$ has its own fixed
 # prior. Write a model `sigma_hierarchical_model` in which the standard deviations are pooled
-# too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$.
-# Fit it (keep the log likelihood:
-# `pm.sample(..., idata_kwargs={"log_likelihood": True})`), check the sampling, and compare the
-# pooled, unpooled, hierarchical and new models with LOO (`az.compare`). The three models fitted
-# above did not store the log likelihood; `pm.compute_log_likelihood(idata, model=...)` adds it.
+# too: $\sigma_{sd} \sim \mathrm{HalfNormal}(10)$, $\sigma_j \sim \mathrm{HalfNormal}(\sigma_{sd})$
+# (name them `sigma_sd` and `sigma`). Fit it, name the fit `sigma_hierarchical_idata` and keep
+# the log likelihood (`pm.sample(..., idata_kwargs={"log_likelihood": True})`). Check the
+# sampling, and compare the pooled, unpooled, hierarchical and new models with LOO
+# (`az.compare`). The three models fitted above did not store the log likelihood;
+# `pm.compute_log_likelihood(idata, model=...)` adds it.
 # Which models predict new measurements best, and are the differences larger than their
 # standard errors? What does the `weight` column of `az.compare` mean?
 #
 # **2. A new amino acid.** The data contain 19 of the 20 standard amino acids: cysteine (`CYS`)
 # is missing. What does each of the three models say about the mean error of the theory for
-# cysteine? Use the hierarchical posterior to draw $\mu_{\mathrm{CYS}}$ and compare its 94% HDI
-# with those of the observed amino acids. What does this prediction assume about cysteine, and
+# cysteine? Use the hierarchical posterior to draw $\mu_{\mathrm{CYS}}$, one value per posterior
+# draw (store the draws in `mu_cys`), and compare its 94% HDI with those of the observed amino
+# acids. What does this prediction assume about cysteine, and
 # is that plausible?
 #
 # **3. Heavier tails.** Change `hierarchical_model` so that the errors follow a Student-t
 # distribution, $y_i \sim \mathrm{StudentT}(\nu, \mu_{\mathrm{aa}[i]}, \sigma_{\mathrm{aa}[i]})$,
-# with one shared degrees-of-freedom parameter $\nu \sim \mathrm{Gamma}(2, 0.1)$. Fit it, check
-# the sampling, and repeat the posterior predictive check of the largest absolute error. Does
-# the new model reproduce the tails?
+# with one shared degrees-of-freedom parameter $\nu \sim \mathrm{Gamma}(2, 0.1)$ named `nu`.
+# Call the model `student_model` and its fit `student_idata`, check the sampling, and repeat
+# the posterior predictive check of the largest absolute error. Does the new model reproduce
+# the tails?
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as sigma_hierarchical_model:
@@ -649,6 +659,9 @@ with pm.Model(coords=coords) as sigma_hierarchical_model:
 check_sampling(
     sigma_hierarchical_idata, var_names=["mu_mu", "mu_sd", "sigma_sd", "mu", "sigma"]
 ).to_frame()
+
+# %% tags=["answer-check"]
+checks.sigma_hyperprior(sigma_hierarchical_idata)
 
 # %% tags=["solution"]
 fits = {
@@ -781,6 +794,9 @@ assert cys_hdi[1] - cys_hdi[0] > widest
 n_eff = hierarchical_report.min_ess_bulk
 assert p_like_pro + 4 * np.sqrt(max(p_like_pro, 1 / n_eff) * (1 - p_like_pro) / n_eff) < 0.05
 
+# %% tags=["answer-check"]
+checks.new_amino_acid(mu_cys, hierarchical_idata)
+
 # %% [markdown] tags=["solution"]
 # Only the hierarchical model gives an informative answer. The unpooled model has no
 # parameter for cysteine: its prior, $\mathrm{Normal}(0, 10)$, is all it can offer. The pooled
@@ -829,6 +845,9 @@ with pm.Model(coords=coords) as student_model:
     )
 student_report = check_sampling(student_idata, var_names=["mu_mu", "mu_sd", "mu", "sigma", "nu"])
 student_report.to_frame()
+
+# %% tags=["answer-check"]
+checks.student_t_errors(student_idata)
 
 # %% tags=["solution"]
 student_rep = student_idata.posterior_predictive["y"].stack(sample=("chain", "draw"))

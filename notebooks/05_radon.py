@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from course_utils.checks import radon as checks
 from course_utils.data import load_radon
 from course_utils.diagnostics import check_sampling, compare_runs
 from course_utils.environment import sampler_cores, versions
@@ -860,6 +861,12 @@ compare_runs(noncentered_idata, rerun_idata, var_names=HYPER).round(3)
 # %% [markdown]
 # ## Exercises
 #
+# Exercises whose answer can be computed end with a cell that checks it: run it once your
+# answer is stored under the names the exercise gives. It tells you whether the answer is
+# correct; if not, how far it is from the expected one (in standard errors), or which common
+# mistake it looks like. For an MCMC answer it first asks whether your chains converged. It is
+# designed to fail a correct answer in fewer than one check in a thousand.
+#
 # ### Exercise 1: weakly informative priors
 #
 # The prior predictive check showed that the vague priors put a large share of homes above a
@@ -869,17 +876,18 @@ compare_runs(noncentered_idata, rerun_idata, var_names=HYPER).round(3)
 #
 # 1. Repeat the prior predictive check. What share of simulated homes lies above log radon 10
 #    now?
-# 2. Fit the model with the settings of `noncentered_idata` and compare the posterior means of
-#    the hyperparameters with those of the vague priors, in units of their posterior standard
-#    deviation. What did the change of priors change, and why?
+# 2. Fit the model with the settings of `noncentered_idata` (name the fit `weak_prior_idata`)
+#    and compare the posterior means of the hyperparameters with those of the vague priors, in
+#    units of their posterior standard deviation. What did the change of priors change, and why?
 #
 # ### Exercise 2: a county the survey never visited
 #
 # A family lives in a Minnesota county with no measured home (a county outside the data, but
 # like the 85 in it). Use the posterior of `noncentered_idata` to predict the log radon of its
 # basement: draw a county intercept from $\mathrm{Normal}(\mu_\alpha, \sigma_\alpha)$ for every
-# posterior draw, then a home around it. Compare the prediction with the hierarchical basement
-# prediction for the focus county. Around which value is it centred, and why there?
+# posterior draw, then a home around it (store the draws in `new_county`). Compare the
+# prediction with the hierarchical basement prediction for the focus county. Around which value
+# is it centred, and why there?
 #
 # ### Exercise 3: uranium in the soil
 #
@@ -891,8 +899,11 @@ compare_runs(noncentered_idata, rerun_idata, var_names=HYPER).round(3)
 # \gamma_0,\ \gamma_1 \sim \mathrm{Normal}(0, 10),
 # $$
 #
-# keeping the varying slopes and the non-centered form. What does $\gamma_1$ say? How does
-# $\sigma_\alpha$ change, and why? (Lesson 08 develops group-level predictors further.)
+# keeping the varying slopes and the non-centered form. Call the model `uranium_model` and its
+# fit `uranium_idata`; keep the priors and names of `noncentered_model` (the vague ones, not
+# those of Exercise 1) and name the new parameters `gamma_0` and `gamma_1`. What does
+# $\gamma_1$ say? How does $\sigma_\alpha$ change, and why? (Lesson 08 develops group-level
+# predictors further.)
 
 # %% tags=["solution"]
 with pm.Model(coords=coords) as weak_prior_model:
@@ -945,6 +956,9 @@ noise = np.hypot(vague["mcse_mean"], weak["mcse_mean"]) / vague["sd"]
 assert (prior_change["difference / posterior sd"].abs() < 0.2 + 4 * noise).all()
 prior_change.round(2)
 
+# %% tags=["answer-check"]
+checks.weak_prior_fit(weak_prior_idata, noncentered_idata)
+
 # %% [markdown] tags=["solution"]
 # The prior predictive distribution is now on the scale of real homes: 90% of the simulated
 # values lie within a few units of zero and almost none above 10 (printed). The posterior
@@ -989,6 +1003,9 @@ print(
     f"mu_alpha = {mu_alpha_mean:.2f}; mean prediction for the new county: {new_county.mean():.2f}"
 )
 
+# %% tags=["answer-check"]
+checks.new_county_basement(new_county, noncentered_idata)
+
 # %% [markdown] tags=["solution"]
 # The prediction for a county without data is centred at $\mu_\alpha$ (checked above), the
 # mean of the county intercepts: the model knows only that the new county is one more draw from
@@ -1031,6 +1048,9 @@ with uranium_model:
         progressbar=False,
     )
 print(check_sampling(uranium_idata))
+
+# %% tags=["answer-check"]
+checks.uranium_predictor(uranium_idata)
 
 # %% tags=["solution"]
 assert float(uranium_idata.posterior["gamma_1"].quantile(0.03)) > 0

@@ -10,6 +10,7 @@ typical mistakes they name, and their exact references are recomputed another wa
 from __future__ import annotations
 
 import ast
+import logging
 
 import arviz as az
 import jupytext
@@ -874,3 +875,220 @@ def test_the_uranium_doubling_passes_rounded_and_e_to_gamma_and_the_log_change_a
     assert "ln 2" in checks.uranium_doubling(summary(gamma_1 * np.log(2)), fit).message
     hdi = az.hdi(2 ** gamma_1.ravel(), hdi_prob=0.94)
     assert not checks.uranium_doubling([(2**gamma_1).mean(), *(hdi + 0.01)], fit).correct
+
+
+# Lessons 02 and 05: predictive draws -------------------------------------------------------
+
+
+def _radon_hyper_fit(seed=0, draws=500):
+    rng = np.random.default_rng(seed)
+    shape = (4, draws)
+    return az.from_dict(
+        posterior={
+            "mu_alpha": rng.normal(1.49, 0.05, shape),
+            "sig_alpha": rng.gamma(30.0, 0.011, shape),
+            "mu_beta": rng.normal(-0.65, 0.08, shape),
+            "sig_beta": rng.gamma(10.0, 0.026, shape),
+            "eps": rng.normal(0.72, 0.02, shape),
+        },
+        sample_stats={"diverging": np.zeros(shape, dtype=bool)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("county_sd", "home_sd", "floor", "named"),
+    [
+        (True, True, 0, None),
+        (False, True, 0, "intercept is missing"),
+        (True, False, 0, "noise is missing"),
+        (True, True, 1, "first-floor"),
+    ],
+)
+def test_new_county_draws_pass_and_a_missing_level_or_the_wrong_floor_is_named(
+    county_sd, home_sd, floor, named
+):
+    from course_utils.checks import radon
+
+    fit = _radon_hyper_fit()
+    post = {name: fit.posterior[name].to_numpy() for name in fit.posterior.data_vars}
+    rng = np.random.default_rng(1)
+    size = (10, *post["mu_alpha"].shape)  # ten homes per draw, as the lesson draws them
+    alpha = rng.normal(post["mu_alpha"], post["sig_alpha"] if county_sd else 0.0, size)
+    beta = rng.normal(post["mu_beta"], post["sig_beta"], size)
+    draws = rng.normal(alpha + beta * floor, post["eps"] if home_sd else 0.0)
+    feedback = radon.new_county_basement(draws, fit)
+    if named is None:
+        assert feedback.correct, feedback
+    else:
+        assert feedback.status == "incorrect" and named in feedback.message, feedback
+
+
+def test_a_weak_prior_fit_passes_near_the_vague_one_and_fails_far_from_it():
+    from course_utils.checks import radon
+
+    vague = _radon_hyper_fit(0)
+    assert radon.weak_prior_fit(_radon_hyper_fit(1), vague).correct
+    shifted = _radon_hyper_fit(2)
+    shifted.posterior["sig_alpha"] = shifted.posterior["sig_alpha"] + 0.1  # about 1.5 sds
+    assert radon.weak_prior_fit(shifted, vague).status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda rng, m, s: rng.normal(m, s), None),
+        (lambda rng, m, s: m, "mu_mu alone"),
+        (lambda rng, m, s: rng.normal(m, s**2), "squared"),
+    ],
+)
+def test_new_amino_acid_draws_pass_and_their_typical_mistakes_are_named(make, named):
+    from course_utils.checks import chemical_shifts
+
+    rng = np.random.default_rng(3)
+    mu_mu, mu_sd = rng.normal(0.1, 0.15, (4, 1500)), rng.gamma(25.0, 0.028, (4, 1500))
+    fit = az.from_dict(posterior={"mu_mu": mu_mu, "mu_sd": mu_sd})
+    feedback = chemical_shifts.new_amino_acid(make(rng, mu_mu, mu_sd), fit)
+    if named is None:
+        assert feedback.correct, feedback
+    else:
+        assert feedback.status == "incorrect" and named in feedback.message, feedback
+
+
+# Lesson 09 --------------------------------------------------------------------------------
+
+
+def _explicit_prior_draws(rng, n=4000, scale=1.0, eta=2.0, transposed=True):
+    """The explicit model's prior, drawn with NumPy: two sds, rho, one county's slope, and
+    the slope standardised, (beta - mu_beta) / sigma_beta."""
+    sigma_alpha, sigma_beta = np.abs(rng.normal(0, scale, (2, n)))
+    rho = 2 * rng.beta(eta, eta, n) - 1
+    z = rng.normal(0, 1, (2, n))
+    # L z with L = [[s_a, 0], [s_b rho, s_b sqrt(1 - rho^2)]]; z @ L has s_b sqrt(1 - rho^2) z_1
+    w = rho * z[0] + np.sqrt(1 - rho**2) * z[1] if transposed else np.sqrt(1 - rho**2) * z[1]
+    mu_beta = rng.normal(0, 2, n)
+    slope = mu_beta + sigma_beta * w
+    return np.column_stack([sigma_alpha, sigma_beta, rho, slope, w])
+
+
+def test_the_exact_prior_moments_agree_with_a_large_sample():
+    from course_utils.checks import correlated_effects
+
+    draws = _explicit_prior_draws(np.random.default_rng(0), n=2_000_000)[:, :4]
+    means, variances, fourth = correlated_effects.prior_moments()
+    np.testing.assert_allclose(draws.mean(axis=0), means, atol=5e-3)
+    np.testing.assert_allclose(draws.var(axis=0), variances, rtol=5e-3)
+    central = ((draws - draws.mean(axis=0)) ** 4).mean(axis=0)
+    np.testing.assert_allclose(central, fourth, rtol=3e-2)
+
+
+def test_correct_prior_draws_fail_at_about_the_design_rate_and_eta_1_is_named():
+    from course_utils.checks import correlated_effects
+
+    rng = np.random.default_rng(9)
+    misses = sum(
+        not correlated_effects._compare_prior(_explicit_prior_draws(rng)).correct
+        for _ in range(1000)
+    )
+    assert misses <= 4, misses
+    named = correlated_effects._compare_prior(_explicit_prior_draws(rng, eta=1.0))
+    assert named.status == "incorrect" and "eta=1" in named.message
+    named = correlated_effects._compare_prior(_explicit_prior_draws(rng, scale=2.0))
+    assert named.status == "incorrect" and "HalfNormal(2)" in named.message
+    named = correlated_effects._compare_prior(_explicit_prior_draws(rng, transposed=False))
+    assert named.status == "incorrect" and "z @ chol.T" in named.message
+
+
+def _lkj_model(eta=2.0, with_rho=True, transposed=True):
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    with pm.Model(coords={"county": range(3), "effect": ["a", "b"]}) as model:
+        mu_beta = pm.Normal("mu_beta", 0, 2)
+        chol, corr, stds = pm.LKJCholeskyCov(
+            "chol",
+            n=2,
+            eta=eta,
+            sd_dist=pm.HalfNormal.dist(sigma=1.0, shape=2),
+            compute_corr=True,
+            store_in_trace=False,
+        )
+        pm.Deterministic("sigma_alpha", stds[0])
+        pm.Deterministic("sigma_beta", stds[1])
+        if with_rho:
+            pm.Deterministic("rho", corr[0, 1])
+        z = pm.Normal("z", 0, 1, dims=("county", "effect"))
+        effects = pt.stack([0.0, mu_beta]) + (z @ chol.T if transposed else z @ chol)
+        pm.Deterministic("beta", effects[:, 1], dims="county")
+    return model
+
+
+def test_an_lkj_model_passes_and_eta_1_or_a_missing_deterministic_is_named(caplog):
+    from course_utils.checks import correlated_effects
+
+    caplog.set_level(logging.INFO, logger="pymc")
+    assert correlated_effects.lkj_prior(_lkj_model()).correct
+    # The check cell shows its feedback only, not PyMC's "Sampling: [...]" log line.
+    assert not [record.message for record in caplog.records if record.name.startswith("pymc")]
+    assert logging.getLogger("pymc").level == logging.INFO  # restored
+    named = correlated_effects.lkj_prior(_lkj_model(eta=1.0))
+    assert named.status == "incorrect" and "eta=1" in named.message
+    named = correlated_effects.lkj_prior(_lkj_model(transposed=False))
+    assert named.status == "incorrect" and "z @ chol.T" in named.message
+    named = correlated_effects.lkj_prior(_lkj_model(with_rho=False))
+    assert named.status == "incorrect" and "'rho'" in named.message
+    assert "pm.Model" in correlated_effects.lkj_prior(np.zeros(3)).message
+
+
+def test_high_k_homes_are_counted_by_county_size_and_counting_counties_is_named():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from course_utils.checks import correlated_effects
+
+    homes = np.array([1, 2, 5, 40])  # county sizes: 1-2, 1-2, 3-10, > 10
+    county_idx = np.repeat(np.arange(4), homes)
+    k = np.full(county_idx.size, 0.2)
+    k[[0, 1, 2, 4, 5]] = [0.9, 0.8, 0.75, 0.6, 0.95]  # county 0, 1 (twice), 2 (twice)
+    loos = {"unpooled": SimpleNamespace(pareto_k=k)}
+    table = pd.DataFrame({"homes": homes})
+    check = lambda answer: correlated_effects.high_k_by_county_size(  # noqa: E731
+        answer, loos, table, county_idx
+    )
+    assert check([3, 1, 0]).correct
+    assert "counties" in check([2, 1, 0]).message
+    assert "0.5" in check([3, 2, 0]).message
+    assert "another order" in check([0, 1, 3]).message
+
+
+def test_county_pareto_k_passes_recomputed_and_averaged_log_likelihoods_are_named():
+    import pymc as pm
+    import xarray as xr
+
+    from course_utils.checks import correlated_effects
+
+    rng = np.random.default_rng(2)
+    county_idx = np.repeat(np.arange(4), [2, 3, 8, 30])
+    y = rng.normal(np.array([0.0, 0.5, 1.0, 2.0])[county_idx], 1.0)
+    with pm.Model(coords={"county": range(4)}) as model:
+        alpha = pm.Normal("alpha", 0, 2, dims="county")
+        pm.Normal("y", alpha[county_idx], 1.0, observed=y)
+    draws = rng.normal([0.0, 0.5, 1.0, 2.0], 0.3, (2, 500, 4))
+    fit = az.from_dict(posterior={"alpha": draws}, dims={"alpha": ["county"]})
+    fits = {"+ uranium": fit}
+    with model:
+        home = pm.compute_log_likelihood(fit, extend_inferencedata=False, progressbar=False)
+    log_lik = home["y"].to_numpy()
+
+    def k_of(per_county):
+        data = az.InferenceData(
+            posterior=fit.posterior,
+            log_likelihood=xr.Dataset({"y": (("chain", "draw", "county"), per_county)}),
+        )
+        return az.loo(data, pointwise=True).pareto_k.to_numpy()
+
+    summed = np.stack([log_lik[..., county_idx == j].sum(-1) for j in range(4)], axis=-1)
+    averaged = np.stack([log_lik[..., county_idx == j].mean(-1) for j in range(4)], axis=-1)
+    assert correlated_effects.county_pareto_k(k_of(summed), model, fits, county_idx).correct
+    named = correlated_effects.county_pareto_k(k_of(averaged), model, fits, county_idx)
+    assert named.status == "incorrect" and "averaged" in named.message

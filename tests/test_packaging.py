@@ -23,6 +23,7 @@ LESSON_HELPERS = [
     "exact",
     "exercises",
     "checks",
+    "references",
     "environment",
 ]
 # The lesson helpers' `from course_utils import *` must not import the tooling subpackage.
@@ -167,6 +168,22 @@ print(matplotlib.rcParams["axes.titleweight"], plots.STYLE_FILE.is_file())
     assert sizes == "4 919 1776"
     assert registry == "['chemical_shifts_theo_exp.csv', 'radon.csv']"
     assert style == "bold True"
+
+
+def test_a_plain_install_carries_the_recorded_references(installed, tmp_path):
+    # A student's kernel on Binder or a hub reads them as package data.
+    code = """
+from course_utils.references import recorded_reference, references_dir
+print(references_dir())
+print(recorded_reference("05_radon", "uranium").mean("gamma_1").shape)
+"""
+    result = _run_outside(installed, code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    location, shape = result.stdout.splitlines()
+    assert Path(location).is_relative_to(installed), "the installed copy, not the checkout"
+    assert shape == "(1,)"
+    shipped = {path.name for path in Path(location).glob("*.json")}
+    assert shipped == {path.name for path in (ROOT / "course_utils/checks/references").glob("*")}
 
 
 def test_docstring_examples_run_against_the_installed_package(installed, tmp_path):

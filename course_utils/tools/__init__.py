@@ -12,6 +12,8 @@ lesson helpers of :mod:`course_utils`). They need the ``tools`` extra of the pac
 - :mod:`course_utils.tools.outputs` -- compare a notebook's outputs with a fresh run, within
   Monte Carlo error;
 - :mod:`course_utils.tools.seeds` -- re-run notebooks under other sampler seeds;
+- :mod:`course_utils.tools.references` -- record the long runs the exercise checks compare
+  with (``course references``);
 - :mod:`course_utils.tools.nbcheck` -- the pytest plugin that validates committed outputs;
 - :mod:`course_utils.tools.student` -- student editions without solutions;
 - :mod:`course_utils.tools.slides` -- offline reveal.js decks and PDF handouts;
@@ -30,6 +32,7 @@ __all__ = [
     "notebook",
     "outputs",
     "profiles",
+    "references",
     "seeds",
     "site",
     "slides",

@@ -12,6 +12,8 @@ Examples
 ``course seeds --record``        ... and store its tolerances for the test suite (after
                                  checking them on 3 held-out seeds)
 ``course seeds 05 --validate 3``  check recorded tolerances on 3 seeds they did not use
+``course references 02``         record the long-run references of lesson 02's exercise checks
+``course references --check``    say whether every recorded reference fits its lesson's code
 ``course bench``                 benchmark notebooks and models (``--quick``, ``--backends``)
 ``course slides``                render every deck to build/slides/ (HTML + PDF handouts)
 ``course slides 00 --no-pdf``    one deck, HTML only (no browser needed)
@@ -87,6 +89,55 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
         resume=args.resume,
         held_out=held_out,
     )
+
+
+def _cmd_references(args: argparse.Namespace) -> int:
+    import jupytext
+
+    from course_utils.tools import references
+
+    course = manifest.load_course()
+    chosen = course.select(args.notebooks, kind="lesson")
+    declared = {nb.name: references.lesson_references(nb) for nb in chosen}
+    out_dir = course.root / references.RECORD_DIR
+    if args.check:  # every chosen lesson: a file left over from removed references counts too
+        stale = 0
+        for nb in chosen:
+            path = out_dir / f"{nb.name}.json"
+            problems = references.stale_references(
+                jupytext.read(nb.source), declared[nb.name], path
+            )
+            stale |= bool(problems)
+            if declared[nb.name] or problems:
+                print(f"{nb.name}: {'; '.join(problems) or 'up to date'}")
+        if stale:
+            print(f"run `course references` for the lessons above to record them again ({out_dir})")
+        return int(stale)
+    todo = [nb for nb in chosen if declared[nb.name]]
+    if args.notebooks and len(todo) < len(chosen):
+        without = ", ".join(nb.name for nb in chosen if not declared[nb.name])
+        raise ValueError(
+            f"{without}: no check module of these lessons declares REFERENCES; nothing to record."
+        )
+    for i, nb in enumerate(todo, start=1):
+        print(manifest.progress_line(i, len(todo), nb.name, "sampling the long runs ..."))
+        start = time.perf_counter()
+        written = references.record(
+            nb,
+            declared[nb.name],
+            out_dir=out_dir,
+            draws=references.DRAWS if args.draws is None else args.draws,
+        )
+        took = time.perf_counter() - start
+        print(manifest.progress_line(i, len(todo), nb.name, f"{took:.0f} s -> {written}"))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -275,6 +326,25 @@ def build_parser() -> argparse.ArgumentParser:
         "measured from, and store the result in the tolerance file",
     )
     seeds.set_defaults(func=_cmd_seeds)
+
+    refs = sub.add_parser(
+        "references",
+        help="record the long-run references of the exercise checks (lessons whose check "
+        "module declares REFERENCES; all by default)",
+    )
+    _names(refs, "notebooks", "lessons")
+    refs.add_argument(
+        "--draws",
+        type=_positive_int,
+        default=None,
+        help="draws per chain of each long run (default: course_utils.tools.references.DRAWS)",
+    )
+    refs.add_argument(
+        "--check",
+        action="store_true",
+        help="sample nothing: say whether each recorded file belongs to the lesson's current code",
+    )
+    refs.set_defaults(func=_cmd_references)
 
     validate = sub.add_parser(
         "validate",
